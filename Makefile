@@ -1,0 +1,61 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+# Without DATABASE_URL both use the embedded PostgreSQL under .data/.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+# Development defaults; production sets its own environment (see README).
+export DEBUG ?= true
+
+.PHONY: run test lint format migrations-check migrate seed bench bench-small db-stop clean-db help
+
+help:
+	@echo "make run               set up everything, seed the demo, serve on http://127.0.0.1:8000"
+	@echo "make test              run the test suite"
+	@echo "make lint              ruff lint and format check"
+	@echo "make migrations-check  fail if models and migrations disagree"
+	@echo "make bench             run the benchmarks (see README)"
+	@echo "make db-stop           stop the embedded PostgreSQL"
+	@echo "make clean-db          stop it and delete .data/"
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(INSTALLED)
+
+migrate: $(INSTALLED)
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: seed
+	@echo
+	@echo "Serving on http://127.0.0.1:8000/api/  (admin: http://127.0.0.1:8000/admin/)"
+	@echo "Try:  curl -H 'Authorization: Token <acme_owner token above>' http://127.0.0.1:8000/api/intelligence/customers/"
+	@echo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: $(INSTALLED)
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+db-stop: $(INSTALLED)
+	$(BIN)/python -m prosaas.embedded_db stop
+
+clean-db: db-stop
+	rm -rf .data

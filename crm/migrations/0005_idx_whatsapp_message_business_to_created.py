@@ -1,0 +1,29 @@
+"""One WhatsApp conversation, newest first (GET /api/whatsapp/messages/?to_number=...).
+
+Built with CREATE INDEX CONCURRENTLY, so writes to the table go on during the build.
+That cannot run inside a transaction, hence ``atomic = False``. If the build fails it
+leaves an INVALID index behind: ``manage.py db_indexes --check`` finds it.
+"""
+
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations
+
+import crm.indexes
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("crm", "0004_idx_call_log_business_status_created"),
+    ]
+
+    operations = [
+        AddIndexConcurrently(
+            model_name="whatsappmessage",
+            index=crm.indexes.NamedIndex(
+                fields=["business", "to_number", "-created_at"],
+                name="idx_whatsapp_message_business_to_created",
+            ),
+        ),
+    ]

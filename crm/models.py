@@ -1,0 +1,300 @@
+"""The CRM records of a tenant: customers, leads and their history, calls, WhatsApp.
+
+Table and column names are a contract with operators (see DESIGN.md). In Python the
+tenant foreign key is always ``business``; ``db_column`` gives the table its name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from crm.indexes import NamedIndex, newest_first_index
+
+if TYPE_CHECKING:
+    from businesses.models import Business
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_business(self, business: Business | int) -> TenantQuerySet:
+        return self.filter(business=business)
+
+
+class Source(models.TextChoices):
+    CALL = "call", "Phone call"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    WEB = "web", "Web form"
+    REFERRAL = "referral", "Referral"
+    MANUAL = "manual", "Entered by hand"
+    IMPORT = "import", "Import"
+
+
+class Customer(models.Model):
+    business = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.CASCADE,
+        related_name="customers",
+        # The unique (business_id, phone_e164) index leads with business_id.
+        db_index=False,
+    )
+    name = models.CharField(max_length=200)
+    phone_e164 = models.CharField("phone (E.164)", max_length=16)
+    email = models.EmailField(blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "customer"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "phone_e164"], name="customer_business_phone_uniq"
+            )
+        ]
+        indexes = [
+            # The customer lists' default order (newest first) within a tenant.
+            newest_first_index("idx_customer_business_created", "business"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.phone_e164})"
+
+
+class Lead(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ATTEMPTING = "attempting", "Attempting"
+        CONTACTED = "contacted", "Contacted"
+        QUALIFIED = "qualified", "Qualified"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+        UNQUALIFIED = "unqualified", "Unqualified"
+
+    business = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.CASCADE,
+        related_name="leads",
+        db_column="tenant_id",
+        # idx_leads_tenant_status_created leads with tenant_id.
+        db_index=False,
+    )
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        # idx_leads_customer_created leads with customer_id.
+        db_index=False,
+    )
+    name = models.CharField(max_length=200, blank=True)
+    phone_e164 = models.CharField("phone (E.164)", max_length=16, blank=True)
+    email = models.EmailField(blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "leads"
+        indexes = [
+            NamedIndex(
+                fields=["business", "status", "-created_at"], name="idx_leads_tenant_status_created"
+            ),
+            newest_first_index("idx_leads_customer_created", "customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lead {self.pk} ({self.status})"
+
+
+class LeadStatusHistory(models.Model):
+    class Channel(models.TextChoices):
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+        CALL = "call", "Phone call"
+        WHATSAPP = "whatsapp", "WhatsApp"
+        SYSTEM = "system", "System"
+        IMPORT = "import", "Import"
+
+    business = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_column="tenant_id",
+        # Read only through a lead; deleting a whole tenant is rare enough to scan.
+        db_index=False,
+    )
+    lead = models.ForeignKey(
+        Lead,
+        on_delete=models.CASCADE,
+        related_name="status_history",
+        # idx_lead_status_history_lead_created leads with lead_id.
+        db_index=False,
+    )
+    old_status = models.CharField(max_length=16, choices=Lead.Status.choices, blank=True)
+    new_status = models.CharField(max_length=16, choices=Lead.Status.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        # Only deleting a user looks rows up by it; not worth an index on a hot table.
+        db_index=False,
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.API)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "lead_status_history"
+        verbose_name_plural = "lead status history"
+        indexes = [
+            NamedIndex(fields=["lead", "-created_at"], name="idx_lead_status_history_lead_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lead {self.lead_id}: {self.old_status or '-'} -> {self.new_status}"
+
+
+class CallLog(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RINGING = "ringing", "Ringing"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        BUSY = "busy", "Busy"
+        NO_ANSWER = "no_answer", "No answer"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    business = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.CASCADE,
+        related_name="calls",
+        # idx_call_log_business_status_created leads with business_id.
+        db_index=False,
+    )
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+        db_index=False,  # idx_call_log_customer_created leads with customer_id.
+    )
+    call_sid = models.CharField(
+        max_length=64, help_text="The telephony provider's id for the call."
+    )
+    from_number = models.CharField(max_length=16)
+    to_number = models.CharField(max_length=16)
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    duration = models.PositiveIntegerField(default=0, help_text="Seconds.")
+    summary = models.TextField(blank=True, help_text="AI summary of the call, when processed.")
+    transcript = models.TextField(blank=True)
+    recording_url = models.URLField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "call_log"
+        constraints = [
+            # A constraint rather than unique=True: the same unique index, without the
+            # extra varchar_pattern_ops index Django adds for LIKE queries we never run.
+            models.UniqueConstraint(fields=["call_sid"], name="call_log_call_sid_uniq"),
+        ]
+        indexes = [
+            NamedIndex(
+                fields=["business", "status", "-created_at"],
+                name="idx_call_log_business_status_created",
+            ),
+            newest_first_index("idx_call_log_customer_created", "customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Call {self.call_sid}"
+
+
+class WhatsAppMessage(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
+        FAILED = "failed", "Failed"
+
+    business = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.CASCADE,
+        related_name="whatsapp_messages",
+        # idx_whatsapp_message_business_to_created leads with business_id.
+        db_index=False,
+    )
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="whatsapp_messages",
+        db_index=False,  # idx_whatsapp_message_customer_created leads with customer_id.
+    )
+    provider_message_id = models.CharField(
+        max_length=128, help_text="The WhatsApp provider's id; ingestion is idempotent on it."
+    )
+    to_number = models.CharField(
+        max_length=16,
+        help_text="The customer's WhatsApp number in E.164: the conversation key, "
+        "for inbound and outbound messages alike.",
+    )
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    body = models.TextField(blank=True)
+    ai_generated = models.BooleanField(
+        default=False, help_text="Written or answered by the AI assistant."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "whatsapp_message"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "provider_message_id"],
+                name="whatsapp_message_business_provider_id_uniq",
+            )
+        ]
+        indexes = [
+            NamedIndex(
+                fields=["business", "to_number", "-created_at"],
+                name="idx_whatsapp_message_business_to_created",
+            ),
+            newest_first_index("idx_whatsapp_message_customer_created", "customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"WhatsApp {self.provider_message_id}"

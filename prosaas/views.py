@@ -1,0 +1,34 @@
+"""The API's front page for the browsable UI."""
+
+from __future__ import annotations
+
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def api_root(request: Request) -> Response:
+    """Where to go next: every top-level endpoint of the API."""
+    names = {
+        "auth_token": "api-token",
+        "schema": "schema",
+        "docs": "docs",
+    }
+    links = {key: reverse(name, request=request) for key, name in names.items()}
+    links.update(
+        {
+            "business": request.build_absolute_uri("/api/business/"),
+            "business_settings": request.build_absolute_uri("/api/business/settings/"),
+            "customers": request.build_absolute_uri("/api/customers/"),
+            "leads": request.build_absolute_uri("/api/leads/"),
+            "calls": request.build_absolute_uri("/api/calls/"),
+            "whatsapp_messages": request.build_absolute_uri("/api/whatsapp/messages/"),
+            "intelligence_customers": request.build_absolute_uri("/api/intelligence/customers/"),
+            "intelligence_stats": request.build_absolute_uri("/api/intelligence/stats/"),
+        }
+    )
+    return Response(links)

@@ -1,0 +1,86 @@
+"""Shared fixtures: two tenants, a member of each role in tenant A, an outsider in B."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import AbstractUser
+from django.db import connection
+from rest_framework.test import APIClient
+
+from businesses.models import Business, Membership
+from tests import factories
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> None:
+    # A pool built before the test database exists would keep handing out
+    # connections to the real database; drop any so they are rebuilt afterwards.
+    from dj_db_conn_pool.core import pool_container
+
+    pool_container.dispose()
+    pool_container.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def guard_against_the_real_database(django_db_setup: None, django_db_blocker) -> None:  # type: ignore[no-untyped-def]
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        (name,) = cursor.fetchone()
+    if not name.startswith("test_"):
+        pytest.exit(
+            f"Refusing to run: the tests are connected to {name!r}, not a test database.", 3
+        )
+
+
+@pytest.fixture
+def business_a(db: None) -> Business:
+    return factories.make_business("Business A", time_zone="Asia/Jerusalem", default_country="IL")
+
+
+@pytest.fixture
+def business_b(db: None) -> Business:
+    return factories.make_business("Business B", time_zone="Europe/London", default_country="GB")
+
+
+@pytest.fixture
+def owner_a(business_a: Business) -> AbstractUser:
+    return factories.make_member(business_a, Membership.Role.OWNER, "owner_a")
+
+
+@pytest.fixture
+def admin_a(business_a: Business) -> AbstractUser:
+    return factories.make_member(business_a, Membership.Role.ADMIN, "admin_a")
+
+
+@pytest.fixture
+def manager_a(business_a: Business) -> AbstractUser:
+    return factories.make_member(business_a, Membership.Role.MANAGER, "manager_a")
+
+
+@pytest.fixture
+def agent_a(business_a: Business) -> AbstractUser:
+    return factories.make_member(business_a, Membership.Role.AGENT, "agent_a")
+
+
+@pytest.fixture
+def outsider_b(business_b: Business) -> AbstractUser:
+    return factories.make_member(business_b, Membership.Role.OWNER, "outsider_b")
+
+
+@pytest.fixture
+def api_client_for(db: None) -> Callable[..., APIClient]:
+    """An API client authenticated by token as ``user`` (optionally picking a business)."""
+
+    def make(user: AbstractUser, business: Business | None = None) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(user)}")
+        if business is not None:
+            client.credentials(
+                HTTP_AUTHORIZATION=f"Token {factories.token_for(user)}",
+                HTTP_X_BUSINESS_ID=str(business.pk),
+            )
+        return client
+
+    return make
