@@ -110,6 +110,9 @@ class Lead(models.Model):
             NamedIndex(
                 fields=["business", "status", "-created_at"], name="idx_leads_tenant_status_created"
             ),
+            # The unfiltered lead list, newest first: the status index cannot give that
+            # order without sorting every lead of the tenant.
+            newest_first_index("idx_leads_tenant_created", "business"),
             newest_first_index("idx_leads_customer_created", "customer"),
         ]
 
@@ -227,6 +230,8 @@ class CallLog(models.Model):
                 fields=["business", "status", "-created_at"],
                 name="idx_call_log_business_status_created",
             ),
+            # The unfiltered call list, newest first (see idx_leads_tenant_created).
+            newest_first_index("idx_call_log_business_created", "business"),
             newest_first_index("idx_call_log_customer_created", "customer"),
         ]
 
