@@ -148,7 +148,6 @@ DATABASES = {"default": _database}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-
 # --- Cache -----------------------------------------------------------------------------
 
 BUSINESS_SETTINGS_CACHE_TTL = read_int(
