@@ -15,7 +15,9 @@ from matplotlib.figure import Figure
 
 from bench.results import RunResult, ScenarioResult, fmt_ms, fmt_ratio
 
-COLORS = ["#b9473a", "#d99a3e", "#2f7d4f", "#3b6ea8", "#7a5195", "#6b6b6b"]
+# What is replaced in warm colours, what replaces it in green.
+OLD, OLDER, NEW = "#b9473a", "#d99a3e", "#2f7d4f"
+COLORS = [OLD, OLDER, NEW, "#3b6ea8", "#7a5195", "#6b6b6b"]
 
 
 def draw_all(run: RunResult, out: Path) -> list[Path]:
@@ -42,6 +44,7 @@ def _grouped_bars(
     *,
     log: bool = True,
     value_label: Callable[[float], str] = fmt_ms,
+    colors: list[str] = COLORS,
 ) -> None:
     width = 0.8 / max(1, len(series))
     for index, (label, values) in enumerate(series.items()):
@@ -54,13 +57,15 @@ def _grouped_bars(
             [v for _, v in present],
             width * 0.95,
             label=label,
-            color=COLORS[index % len(COLORS)],
+            color=colors[index % len(colors)],
         )
         ax.bar_label(bars, labels=[value_label(v) for _, v in present], fontsize=8, padding=2)
     ax.set_xticks(range(len(groups)), groups)
     if log:
         ax.set_yscale("log")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.margins(y=0.15)
+    # Below the plot, where it cannot cover a bar.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(series))
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
 
@@ -77,7 +82,9 @@ def intelligence_chart(scenario: ScenarioResult) -> Figure | None:
         for variant in variants
     }
     figure, ax = plt.subplots(figsize=(9, 5))
-    _grouped_bars(ax, [p.split(" (")[0] for p in pages], series)
+    palette = {"N+1": OLD, "aggregated": OLDER, "one query": NEW}
+    colors = [next(c for k, c in palette.items() if v.startswith(k)) for v in variants]
+    _grouped_bars(ax, [p.split(" (")[0] for p in pages], series, colors=colors)
     ax.set_ylabel("median latency per request, ms (log scale)")
     title = "Customer intelligence page, 50 customers"
     ratios = [
@@ -108,7 +115,7 @@ def overhead_chart(scenario: ScenarioResult) -> Figure | None:
         ax.text(left[y], y, f"  {fmt_ms(bar['total_ms'])} ms", va="center", fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("ms per request (median)")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=2)
     ax.set_title("Where an endpoint's time goes", fontsize=11)
     ax.set_xlim(0, max(left) * 1.25)
     return figure
@@ -122,7 +129,7 @@ def indexes_chart(scenario: ScenarioResult) -> Figure | None:
     variants = list(data[0]["ms"].keys())
     series = {v: [d["ms"].get(v) for d in data] for v in variants}
     figure, ax = plt.subplots(figsize=(10, 5))
-    _grouped_bars(ax, patterns, series)
+    _grouped_bars(ax, patterns, series, colors=[NEW, OLDER, OLD])
     ax.set_ylabel("SQL execution time, ms (median, log scale)")
     ax.set_title("The four indexes: each pattern with and without its index", fontsize=11)
     ax.tick_params(axis="x", labelsize=8)
@@ -154,7 +161,14 @@ def concurrency_chart(scenario: ScenarioResult) -> Figure | None:
         return None
     groups = list(data["groups"])
     figure, ax = plt.subplots(figsize=(9, 5))
-    _grouped_bars(ax, groups, data["series"], log=False, value_label=lambda v: f"{v:,.0f}")
+    _grouped_bars(
+        ax,
+        groups,
+        data["series"],
+        log=False,
+        value_label=lambda v: f"{v:,.0f}",
+        colors=[NEW, OLDER],
+    )
     ax.set_ylabel("successful requests per second")
     ax.set_title("Throughput under load: pooled vs a new connection per request", fontsize=11)
     ax.tick_params(axis="x", labelsize=8)

@@ -1,7 +1,8 @@
 """How much data each scale generates.
 
 A scale is a list of tenants. Each tenant is generated (and reused) on its own, so
-moving from one scale to another only loads the tenants that are missing. Per-customer
+moving from one scale to another only loads the tenants that are missing (the small
+scale's tenants have names of their own and live next to the default ones). Per-customer
 densities are the same in every tenant, so tenants of different sizes differ only in
 how many customers they have: that is what the scaling scenario compares.
 """
@@ -70,21 +71,17 @@ class Scale:
         return tuple(seen.values())
 
 
-def _smaller_tenants(count: int, customers: int) -> tuple[TenantSpec, ...]:
-    return tuple(TenantSpec(f"bench-small-{n}", customers) for n in range(1, count + 1))
-
-
 _DEFAULT_MAIN = TenantSpec("bench-main", 20_000, whale_calls=200_000)
-_DEFAULT_OTHERS = _smaller_tenants(9, 1_000)
+_DEFAULT_OTHERS = tuple(TenantSpec(f"bench-{n}", 1_000) for n in range(1, 10))
 _SCALING_100K = TenantSpec("bench-scaling-100k", 100_000)
 
 SCALES: dict[str, Scale] = {
     # Seconds: the CI smoke test and a quick check that every scenario runs.
     "small": Scale(
         name="small",
-        main=TenantSpec("bench-small-main", 200, whale_calls=2_000, whale_position=60),
-        others=_smaller_tenants(2, 30),
-        scaling=(TenantSpec("bench-small-1", 30), TenantSpec("bench-small-scaling", 600)),
+        main=TenantSpec("smoke-main", 200, whale_calls=2_000, whale_position=60),
+        others=(TenantSpec("smoke-1", 30), TenantSpec("smoke-2", 30)),
+        scaling=(TenantSpec("smoke-1", 30), TenantSpec("smoke-scaling", 600)),
         repeat=3,
         load_seconds=1.0,
     ),

@@ -44,7 +44,11 @@ def _requests(ctx: BenchContext, port: int, path: str) -> list[bytes]:
 def _load(ctx: BenchContext, server: BenchServer, path: str, clients: int) -> LoadResult:
     requests = _requests(ctx, server.port, path)
     run_load(
-        host=HOST, port=server.port, requests=requests, clients=clients, seconds=WARMUP_SECONDS
+        host=HOST,
+        port=server.port,
+        requests=requests,
+        clients=clients,
+        seconds=min(WARMUP_SECONDS, ctx.load_seconds),
     )
     return run_load(
         host=HOST, port=server.port, requests=requests, clients=clients, seconds=ctx.load_seconds

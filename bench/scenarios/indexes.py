@@ -17,6 +17,7 @@ endpoint exists; otherwise an ORM query of the same shape (noted in the table).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -254,7 +255,7 @@ def run(ctx: BenchContext) -> ScenarioResult:
             )
         chart.append(
             {
-                "pattern": pattern.title.replace(", newest first", "").replace(" ", "\n", 1),
+                "pattern": textwrap.fill(pattern.title.replace(", newest first", ""), 18),
                 "ms": {v: m.execution_ms for v, m in measured.items()},
             }
         )
