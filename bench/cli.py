@@ -37,8 +37,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--out",
         type=Path,
-        help="where results go (default: bench/results for the default scale, "
-        "bench/.cache/results-<scale> otherwise)",
+        help="where results go (default: bench/results for a full run at the default "
+        "scale, bench/.cache/results-<scale> otherwise)",
     )
     parser.add_argument(
         "--docs",
@@ -54,16 +54,23 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def say(line: str) -> None:
+    say(line, flush=True)  # promptly, also when piped into a log
+
+
 def run_cli(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     scale = SCALES[args.scale]
     started = time.perf_counter()
     ensure_database()
-    dataset = ensure_dataset(scale, regenerate=args.regenerate, progress=sys.stderr.isatty())
-    print(
+    dataset = ensure_dataset(
+        scale, regenerate=args.regenerate, progress=sys.stderr.isatty(), log=say
+    )
+    say(
         f"data ready in {dataset.load_seconds:.0f}s (loaded: {', '.join(dataset.generated) or 'none, reused'})"
     )
     ctx = BenchContext(
+        log=say,
         dataset=dataset,
         repeat=args.repeat or scale.repeat,
         load_seconds=scale.load_seconds,
@@ -71,17 +78,15 @@ def run_cli(argv: Sequence[str]) -> int:
     )
     result = run_all(ctx, only=args.only)
     result.seconds = time.perf_counter() - started
-    default_out = (
-        REPO / "bench" / ("results" if scale.name == "default" else f".cache/results-{scale.name}")
-    )
+    # Only a full run at the default scale is "the" result; others go to the cache.
+    complete = scale.name == "default" and not args.only
+    default_out = REPO / "bench" / ("results" if complete else f".cache/results-{scale.name}")
     out = args.out or default_out
     written = report.write_run(result, out)
-    update_docs = (
-        args.docs if args.docs is not None else (scale.name == "default" and not args.only)
-    )
+    update_docs = args.docs if args.docs is not None else complete
     if update_docs:
         written.append(report.update_docs(result, REPO / "docs" / "performance.md", out))
     for path in written:
-        print(f"wrote {path}")
-    print(f"bench finished in {result.seconds / 60:.1f} min")
+        say(f"wrote {path}")
+    say(f"bench finished in {result.seconds / 60:.1f} min")
     return 0 if all(s.status != "failed" for s in result.scenarios) else 1

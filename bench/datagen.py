@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -31,6 +31,11 @@ from businesses.models import Business, Membership
 from businesses.services import business_create
 
 logger = logging.getLogger("bench")
+
+
+def _quiet(line: str) -> None:
+    pass
+
 
 # Bump when the generated rows change shape, so that old data is reloaded.
 GENERATOR_VERSION = 2
@@ -96,8 +101,17 @@ def fingerprint(spec: TenantSpec) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def ensure_dataset(scale: Scale, *, progress: bool = True, regenerate: bool = False) -> Dataset:
-    """Load every tenant of ``scale`` that is not already there, then ANALYZE."""
+def ensure_dataset(
+    scale: Scale,
+    *,
+    progress: bool = True,
+    regenerate: bool = False,
+    log: Callable[[str], None] = _quiet,
+) -> Dataset:
+    """Load every tenant of ``scale`` that is not already there, then ANALYZE.
+
+    ``progress`` draws progress bars (for a terminal); ``log`` gets a line per step.
+    """
     check_is_bench_database()
     with connection.cursor() as cursor:
         cursor.execute(MARKER_TABLE_SQL)
@@ -113,8 +127,11 @@ def ensure_dataset(scale: Scale, *, progress: bool = True, regenerate: bool = Fa
     bulk = sum(spec.approximate_rows for spec in missing) >= BULK_LOAD_ROWS
     with secondary_indexes_dropped(enabled=bulk, progress=progress):
         for spec in missing:
+            log(f"loading {spec.slug} (~{spec.approximate_rows:,} rows)")
             index = scale.tenants.index(spec)
             business_ids[spec.slug] = _load_tenant(spec, tenant_index=index, progress=progress)
+        if bulk:
+            log("rebuilding the indexes")
     tenants: dict[str, Tenant] = {}
     for spec in scale.tenants:
         business_id = business_ids[spec.slug]
@@ -126,6 +143,7 @@ def ensure_dataset(scale: Scale, *, progress: bool = True, regenerate: bool = Fa
             whale_customer_id=_whale_id(business_id) if spec.whale_calls else None,
         )
     if recompute_sort_keys(tenants.values()) or missing:
+        log("VACUUM ANALYZE")
         vacuum_analyze()
     seconds = (timezone.now() - started).total_seconds()
     generated = [spec.slug for spec in missing]
