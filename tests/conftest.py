@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth.models import AbstractUser
 from django.db import connection
 from rest_framework.test import APIClient
 
+from businesses.cache import get_business_settings_cache, get_membership_cache
 from businesses.models import Business, Membership
 from tests import factories
 
@@ -32,6 +33,18 @@ def guard_against_the_real_database(django_db_setup: None, django_db_blocker) ->
         pytest.exit(
             f"Refusing to run: the tests are connected to {name!r}, not a test database.", 3
         )
+
+
+@pytest.fixture(autouse=True)
+def empty_tenant_caches() -> Iterator[None]:
+    """Every test starts as a new process would: empty caches, fresh statistics.
+
+    Only this process's view is emptied (no NOTIFY), so it needs no database.
+    """
+    for cache in (get_business_settings_cache(), get_membership_cache()):
+        cache.clear_here()
+        cache.reset_stats()
+    yield
 
 
 @pytest.fixture
