@@ -7,6 +7,7 @@ the changelists skip the exact total count, and each selects its related rows.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from crm.models import CallLog, Customer, Lead, LeadStatusHistory, WhatsAppMessage
 
@@ -79,6 +80,8 @@ class LeadStatusHistoryAdmin(LargeTableAdmin):
 
 @admin.register(CallLog)
 class CallLogAdmin(LargeTableAdmin):
+    # Django 6's default, chosen now: a recording URL typed without a scheme is https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
         "call_sid",
         "from_number",
