@@ -197,17 +197,30 @@ class Keyspace(Generic[T]):
     def put(self, key_id: int, value: T) -> None:
         """Store ``value`` as current now.
 
-        Only for data known to be current (warming from a fresh read); a read-through
-        must use ``get_or_load``, which closes the race with concurrent invalidations.
+        Only for data known to be current; a read-through must use ``get_or_load`` and
+        a bulk load ``warm``, which read the tokens before the database.
         """
-        if not self._trustworthy():
-            return
-        if self.is_process_local:
-            tokens: Tokens | None = self._read_local(key_id)[1]
-        else:
-            tokens = self._read_shared(key_id)[1]
+        tokens = self._tokens_for(key_id)
         if tokens is not None:
             self._store(key_id, value, tokens)
+
+    def warm(self, ids: Iterable[int], load_many: Callable[[list[int]], dict[int, T]]) -> int:
+        """Load ``ids`` with one ``load_many`` call and store them; returns how many."""
+        tokens = {key_id: self._tokens_for(key_id) for key_id in ids}
+        stored = 0
+        for key_id, value in load_many(list(tokens)).items():
+            if tokens.get(key_id) is not None:
+                self._store(key_id, value, tokens[key_id])  # type: ignore[arg-type]
+                stored += 1
+        return stored
+
+    def _tokens_for(self, key_id: int) -> Tokens | None:
+        """The tokens to store with a value read from the database after this call."""
+        if not self._trustworthy():
+            return None
+        if self.is_process_local:
+            return self._read_local(key_id)[1]
+        return self._read_shared(key_id)[1]
 
     def _store(self, key_id: int, value: T, tokens: Tokens) -> None:
         entry = {"tokens": tokens, "value": self._encode(value)}

@@ -47,17 +47,22 @@ def settings_data_of(business_settings: BusinessSettings) -> SettingsData:
 
 def load_business(business_id: int) -> CachedBusiness | None:
     """One query: the business with its settings row (LEFT JOIN; it may have none)."""
-    business = Business.objects.select_related("settings").filter(pk=business_id).first()
-    if business is None:
-        return None
-    try:
-        business_settings: BusinessSettings | None = business.settings
-    except BusinessSettings.DoesNotExist:
-        business_settings = None
-    return (
-        business_data_of(business),
-        settings_data_of(business_settings) if business_settings is not None else None,
-    )
+    return load_businesses([business_id]).get(business_id)
+
+
+def load_businesses(ids: list[int]) -> dict[int, CachedBusiness]:
+    """One query for all of ``ids``; a missing business is missing from the result."""
+    loaded: dict[int, CachedBusiness] = {}
+    for business in Business.objects.select_related("settings").filter(pk__in=ids):
+        try:
+            business_settings: BusinessSettings | None = business.settings
+        except BusinessSettings.DoesNotExist:
+            business_settings = None
+        loaded[business.pk] = (
+            business_data_of(business),
+            settings_data_of(business_settings) if business_settings is not None else None,
+        )
+    return loaded
 
 
 def load_memberships(user_id: int) -> CachedMemberships:
@@ -117,3 +122,13 @@ def business_from_cache(cached: CachedBusiness) -> Business:
         business_settings._state.db = DEFAULT_DB_ALIAS
     business.settings = business_settings
     return business
+
+
+def business_settings_cache_warm(*, chunk_size: int = 500) -> int:
+    """Load every active business into the business settings cache; returns how many."""
+    cache = get_business_settings_cache()
+    ids = list(Business.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
+    warmed = 0
+    for start in range(0, len(ids), chunk_size):
+        warmed += cache.warm(ids[start : start + chunk_size], load_businesses)
+    return warmed
