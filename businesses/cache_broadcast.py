@@ -26,6 +26,7 @@ import os
 import select
 import threading
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -95,7 +96,7 @@ class InvalidationBroadcast:
         self.database_alias = database_alias
         self._receivers: dict[str, Receiver] = {}
         self._reset_process_state()
-        os.register_at_fork(after_in_child=self._reset_process_state)
+        _broadcasts.add(self)
 
     def _reset_process_state(self) -> None:
         # A forked child inherits neither the thread nor its connection, and must not
@@ -259,3 +260,14 @@ class _ListenerThread(threading.Thread):
                     self.broadcast._deliver(connection.notifies.pop(0).payload)
         finally:
             connection.close()
+
+
+_broadcasts: weakref.WeakSet[InvalidationBroadcast] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for broadcast in list(_broadcasts):
+        broadcast._reset_process_state()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
