@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
+from redis.exceptions import RedisError
 
 from businesses.cache_backends import LRULocMemCache
 from businesses.cache_broadcast import InvalidationBroadcast
@@ -40,7 +41,11 @@ logger = logging.getLogger("businesses.cache")
 T = TypeVar("T")
 Tokens = tuple[Any, Any]  # (namespace, generation)
 
-COUNTERS = ("hits", "misses", "sets", "invalidations", "clears")
+COUNTERS = ("hits", "misses", "sets", "invalidations", "clears", "errors")
+
+# What an unreachable shared backend raises. A cache must not fail a request that
+# the database can answer: reads then miss and writes are skipped, and it is logged.
+BACKEND_ERRORS: tuple[type[Exception], ...] = (OSError, RedisError)
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,6 @@ class Lookup(Generic[T]):
 
     value: T | None
     tokens: Tokens | None
-
-    @property
-    def hit(self) -> bool:
-        return self.value is not None
 
 
 class Keyspace(Generic[T]):
@@ -132,10 +133,15 @@ class Keyspace(Generic[T]):
         if not self._trustworthy():
             self._count("misses")
             return Lookup(None, None)
-        if self.is_process_local:
-            raw, tokens = self._read_local(key_id)
-        else:
-            raw, tokens = self._read_shared(key_id)
+        try:
+            if self.is_process_local:
+                raw, tokens = self._read_local(key_id)
+            else:
+                raw, tokens = self._read_shared(key_id)
+        except BACKEND_ERRORS:
+            self._backend_failed("read", key_id)
+            self._count("misses")
+            return Lookup(None, None)
         value = self._valid_value(raw, tokens)
         self._count("hits" if value is not None else "misses")
         return Lookup(value, None if value is not None else tokens)
@@ -218,15 +224,23 @@ class Keyspace(Generic[T]):
         """The tokens to store with a value read from the database after this call."""
         if not self._trustworthy():
             return None
-        if self.is_process_local:
-            return self._read_local(key_id)[1]
-        return self._read_shared(key_id)[1]
+        try:
+            if self.is_process_local:
+                return self._read_local(key_id)[1]
+            return self._read_shared(key_id)[1]
+        except BACKEND_ERRORS:
+            self._backend_failed("read the tokens of", key_id)
+            return None
 
     def _store(self, key_id: int, value: T, tokens: Tokens) -> None:
         entry = {"tokens": tokens, "value": self._encode(value)}
-        self.backend.set(self.entry_key(key_id), entry, timeout=self.ttl)
-        if not self.is_process_local:
-            self.backend.touch(self._generation_key(key_id), timeout=self._token_timeout)
+        try:
+            self.backend.set(self.entry_key(key_id), entry, timeout=self.ttl)
+            if not self.is_process_local:
+                self.backend.touch(self._generation_key(key_id), timeout=self._token_timeout)
+        except BACKEND_ERRORS:
+            self._backend_failed("store", key_id)
+            return
         self._count("sets")
 
     def invalidate(self, key_id: int) -> None:
@@ -244,13 +258,17 @@ class Keyspace(Generic[T]):
             with self._lock:
                 for key_id in ids:
                     self._local_generations[key_id] = self._local_generations.get(key_id, 0) + 1
-        else:
-            self.backend.set_many(
-                {self._generation_key(i): secrets.token_hex(8) for i in ids},
-                timeout=self._token_timeout,
-            )
-        # The new generation already hides the entries; deleting them frees the room.
-        self.backend.delete_many([self.entry_key(i) for i in ids])
+        try:
+            if not self.is_process_local:
+                self.backend.set_many(
+                    {self._generation_key(i): secrets.token_hex(8) for i in ids},
+                    timeout=self._token_timeout,
+                )
+            # The new generation already hides the entries; deleting them frees the room.
+            self.backend.delete_many([self.entry_key(i) for i in ids])
+        except BACKEND_ERRORS:
+            self._backend_failed("invalidate", ids, stale=True)
+            return
         self._count("invalidations", len(ids))
 
     def clear(self) -> None:
@@ -266,13 +284,42 @@ class Keyspace(Generic[T]):
             # The alias's LOCATION belongs to this keyspace alone (see settings).
             self.backend.clear()
         else:
-            self.backend.set(self._namespace_key, secrets.token_hex(8), timeout=None)
+            try:
+                self.backend.set(self._namespace_key, secrets.token_hex(8), timeout=None)
+            except BACKEND_ERRORS:
+                self._backend_failed("clear", "all", stale=True)
+                return
         self._count("clears")
 
     def announce(self, op: str, ids: Iterable[int] = (), *, using: str | None = None) -> None:
         """Tell other processes (NOTIFY on ``using``, in its transaction if one is open)."""
         if self.broadcast is not None:
             self.broadcast.send(self.name, op, ids, using=using)
+
+    def _backend_failed(self, action: str, ids: object, *, stale: bool = False) -> None:
+        self._count("errors")
+        if stale:
+            # Entries that should have gone may be served until their TTL once the
+            # backend is back: clear it then (manage.py cache_stats --clear).
+            logger.error(
+                "Could not %s %s entries %s in the %r cache; they may stay stale for up to "
+                "%ss. Run 'manage.py cache_stats --clear' once the backend is back.",
+                action,
+                self.name,
+                ids,
+                self.alias,
+                self.ttl,
+                exc_info=True,
+            )
+        else:
+            logger.warning(
+                "Could not %s %s entry %s in the %r cache; using the database.",
+                action,
+                self.name,
+                ids,
+                self.alias,
+                exc_info=True,
+            )
 
     # --- statistics ------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ class CacheStatisticsSerializer(serializers.Serializer):
     sets = serializers.IntegerField()
     invalidations = serializers.IntegerField()
     clears = serializers.IntegerField()
+    errors = serializers.IntegerField(help_text="Backend calls that failed (read as misses).")
     evictions = serializers.IntegerField(
         allow_null=True, help_text="null where the backend cannot tell (Redis)."
     )

@@ -124,3 +124,45 @@ def test_statistics_say_what_redis_cannot_tell(here: BusinessSettingsCache) -> N
     assert stats["shared"] is True
     assert stats["backend"] == "django.core.cache.backends.redis.RedisCache"
     assert (stats["entries"], stats["evictions"], stats["max_entries"]) == (None, None, None)
+
+
+@pytest.fixture
+def unreachable_redis(settings) -> str:  # type: ignore[no-untyped-def]
+    down = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+    settings.CACHES = {**settings.CACHES, "redis-down": down}
+    return "redis-down"
+
+
+def test_an_unreachable_redis_turns_reads_into_misses_and_writes_into_log_lines(
+    unreachable_redis: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = BusinessSettingsCache(alias=unreachable_redis, ttl=600)
+    assert cache.get(1) is None
+    assert cache.get_or_load(1, lambda: (business_data(1), None)) == (business_data(1), None)
+    cache.set(1, business_data(1))
+    cache.invalidate_here([1])
+    cache.clear_here()
+    stats = cache.stats()
+    assert (stats["misses"], stats["sets"], stats["invalidations"], stats["clears"]) == (2, 0, 0, 0)
+    assert stats["errors"] == 5  # 2 reads, the token read of set(), invalidate, clear
+    assert "may stay stale for up to 600s" in caplog.text
+    assert "cache_stats --clear" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_api_answers_from_the_database_while_redis_is_unreachable(
+    settings, api_client_for, owner_a, django_assert_num_queries
+) -> None:
+    down = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+    settings.CACHES = {**settings.CACHES, "business_settings": down, "memberships": down}
+    client = api_client_for(owner_a)
+    # 1 token+user, 2 memberships, 3 business joined with its settings
+    with django_assert_num_queries(3):
+        response = client.get("/api/business/settings/")
+    assert (response.status_code, response.json()["time_zone"]) == (200, "Asia/Jerusalem")

@@ -36,6 +36,7 @@ ROWS = [
     ("invalidations", "invalidations"),
     ("clears", "clears"),
     ("evictions", "evictions"),
+    ("backend errors", "errors"),
     ("counting since", "since"),
 ]
 
