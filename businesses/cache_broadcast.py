@@ -95,15 +95,16 @@ class InvalidationBroadcast:
     def __init__(self, *, database_alias: str = DEFAULT_DB_ALIAS) -> None:
         self.database_alias = database_alias
         self._receivers: dict[str, Receiver] = {}
+        self._wanted = False
         self._reset_process_state()
         _broadcasts.add(self)
 
     def _reset_process_state(self) -> None:
-        # A forked child inherits neither the thread nor its connection, and must not
-        # mistake its parent's notifications for its own.
+        # A forked child (gunicorn --preload) inherits the wish to listen but neither
+        # the thread nor its connection, and must not mistake its parent's
+        # notifications for its own.
         self.process_token = uuid.uuid4().hex
         self._lock = threading.Lock()
-        self._wanted = False
         self._thread: _ListenerThread | None = None
         self._listening = threading.Event()
         self.received = 0

@@ -130,3 +130,25 @@ def test_many_ids_are_sent_in_notifications_that_fit_postgresqls_limit(
         broadcast.send("business-settings", "invalidate", ids)
     assert all(CHANNEL in q["sql"] for q in queries.captured_queries)
     assert max(len(q["sql"].encode()) for q in queries.captured_queries) < 8000
+
+
+def test_a_forked_worker_still_listens_with_a_listener_and_identity_of_its_own(
+    broadcast: InvalidationBroadcast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # gunicorn --preload: the master imports the WSGI module (which asks to listen)
+    # and forks the workers; each must start its own listener on its first read.
+    from businesses import cache_broadcast
+
+    started: list[InvalidationBroadcast] = []
+    monkeypatch.setattr(
+        cache_broadcast.InvalidationBroadcast, "_ensure_thread", lambda self: started.append(self)
+    )
+    broadcast.listen_in_this_process()
+    parent_token = broadcast.process_token
+
+    cache_broadcast._after_fork_in_child()
+
+    assert broadcast.status()["wanted"] is True
+    assert broadcast.process_token != parent_token
+    assert broadcast.caches_trustworthy() is False  # not listening yet
+    assert started == [broadcast]
