@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ COUNTERS = ("hits", "misses", "sets", "invalidations", "clears", "errors")
 # What an unreachable shared backend raises. A cache must not fail a request that
 # the database can answer: reads then miss and writes are skipped, and it is logged.
 BACKEND_ERRORS: tuple[type[Exception], ...] = (OSError, RedisError)
+WARNING_INTERVAL_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class Keyspace(Generic[T]):
         self._counts = dict.fromkeys(COUNTERS, 0)
         self._counting_since = datetime.now(UTC)
         self._evictions_at_reset = 0
+        self._last_warning = -WARNING_INTERVAL_SECONDS
         self._local_namespace = 0
         self._local_generations: dict[int, int] = {}
         # Only a process-local backend needs telling other processes; a shared one is
@@ -215,8 +218,9 @@ class Keyspace(Generic[T]):
         tokens = {key_id: self._tokens_for(key_id) for key_id in ids}
         stored = 0
         for key_id, value in load_many(list(tokens)).items():
-            if tokens.get(key_id) is not None:
-                self._store(key_id, value, tokens[key_id])  # type: ignore[arg-type]
+            key_tokens = tokens.get(key_id)
+            if key_tokens is not None:
+                self._store(key_id, value, key_tokens)
                 stored += 1
         return stored
 
@@ -311,7 +315,10 @@ class Keyspace(Generic[T]):
                 self.ttl,
                 exc_info=True,
             )
-        else:
+        elif time.monotonic() - self._last_warning >= WARNING_INTERVAL_SECONDS:
+            # Every request would log this while the backend is down; once a minute
+            # says it, and the errors counter keeps the full count.
+            self._last_warning = time.monotonic()
             logger.warning(
                 "Could not %s %s entry %s in the %r cache; using the database.",
                 action,
