@@ -55,7 +55,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def say(line: str) -> None:
-    say(line, flush=True)  # promptly, also when piped into a log
+    print(line, flush=True)  # promptly, also when piped into a log
 
 
 def run_cli(argv: Sequence[str]) -> int:

@@ -1,8 +1,8 @@
 """gunicorn hooks for the bench's load runs (loaded with ``--config python:bench.gunicorn_conf``).
 
-Each worker has its own business-settings cache (LocMem by default), so the load
-run's hit rate is the sum over workers. On a graceful stop every worker writes its
-statistics to BENCH_STATS_DIR, where the bench reads them.
+Each worker has its own tenant caches (local memory by default), so the load run's
+hit rate is the sum over workers. On a graceful stop every worker writes its cache
+report (both caches' statistics) to BENCH_STATS_DIR, where the bench reads them.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ def worker_exit(server: Any, worker: Any) -> None:
     if not stats_dir:
         return
     try:
-        from businesses.cache import get_business_settings_cache
-    except ImportError:  # the cache has not landed in this checkout
+        from businesses.cache import cache_report
+    except ImportError:  # a checkout without the tenant caches
         return
-    stats = get_business_settings_cache().stats()
     path = Path(stats_dir) / f"worker-{os.getpid()}.json"
-    path.write_text(json.dumps(stats, default=str))
+    path.write_text(json.dumps(cache_report(), default=str))

@@ -55,10 +55,20 @@ def _load(ctx: BenchContext, server: BenchServer, path: str, clients: int) -> Lo
     )
 
 
-def _hit_rate(stats: list[dict[str, Any]]) -> tuple[float | None, int, int]:
-    hits = sum(int(s.get("hits", 0)) for s in stats)
-    misses = sum(int(s.get("misses", 0)) for s in stats)
-    return (hits / (hits + misses) if hits + misses else None), hits, misses
+def _hit_rates(reports: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Hits, misses and hit rate of each tenant cache, summed over the workers."""
+    rates: dict[str, dict[str, Any]] = {}
+    for name in ("business_settings", "memberships"):
+        hits = sum(int(r[name].get("hits", 0)) for r in reports if name in r)
+        misses = sum(int(r[name].get("misses", 0)) for r in reports if name in r)
+        if hits + misses:
+            rates[name] = {
+                "hits": hits,
+                "misses": misses,
+                "rate": hits / (hits + misses),
+                "workers": len(reports),
+            }
+    return rates
 
 
 def run(ctx: BenchContext) -> ScenarioResult:
@@ -83,10 +93,11 @@ def run(ctx: BenchContext) -> ScenarioResult:
                     throughput[mode][(key, clients)] = load.throughput
                     rows.append(_row(label, mode, load))
             if pooled and key == "business":
-                rate, hits, misses = _hit_rate(server.worker_stats())
-                if rate is not None:
+                rates = _hit_rates(server.worker_stats())
+                if "business_settings" in rates:
+                    rate = rates["business_settings"]["rate"]
                     result.metrics["cache_hit_rate_load"] = rate
-                    ctx.shared["cache_load"] = {"hits": hits, "misses": misses, "rate": rate}
+                    ctx.shared["cache_load"] = rates
         for clients in CLIENT_COUNTS:
             gain = throughput["pooled"][(key, clients)] / max(
                 throughput["unpooled"][(key, clients)], 1e-9
