@@ -39,8 +39,10 @@ class SameTenantCustomerForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        business, customer = cleaned.get("business"), cleaned.get("customer")
-        if business is not None and customer is not None and customer.business_id != business.pk:
+        # On a change form of a lead the business is read-only, so not in cleaned_data.
+        business_id = getattr(cleaned.get("business"), "pk", None) or self.instance.business_id
+        customer = cleaned.get("customer")
+        if customer is not None and business_id and customer.business_id != business_id:
             self.add_error("customer", "This customer belongs to another business.")
         return cleaned
 
