@@ -142,14 +142,12 @@ def inspect(models_: Iterable[type[models.Model]] | None = None) -> list[IndexRe
     for wanted in declared:
         found = actual.pop(wanted.name, None)
         status, detail = _compare(found, expected.get(wanted.name))
-        report = _report(wanted.name, wanted.table, status, wanted.source, found, detail)
-        report.expected_definition = getattr(expected.get(wanted.name), "definition", None)
-        reports.append(report)
+        reports.append(
+            _report(wanted, status, detail, found=found, expected=expected.get(wanted.name))
+        )
     for found in actual.values():  # primary keys, field indexes, anything made by hand
         status, detail = (Status.OK, "") if found.valid else (Status.INVALID, "not used by queries")
-        reports.append(
-            _report(found.name, found.table, status, _undeclared_source(found), found, detail)
-        )
+        reports.append(_report(found, status, detail, found=found, expected=None))
     return sorted(reports, key=lambda report: (report.table, report.name))
 
 
@@ -233,20 +231,21 @@ def _compare(found: _ActualIndex | None, expected: _ExpectedIndex | None) -> tup
 
 
 def _report(
-    name: str,
-    table: str,
+    subject: DeclaredIndex | _ActualIndex,
     status: Status,
-    source: str,
-    found: _ActualIndex | None,
     detail: str,
+    *,
+    found: _ActualIndex | None,
+    expected: _ExpectedIndex | None,
 ) -> IndexReport:
+    source = subject.source if isinstance(subject, DeclaredIndex) else _undeclared_source(subject)
     return IndexReport(
-        name=name,
-        table=table,
+        name=subject.name,
+        table=subject.table,
         status=status,
         source=source,
         definition=found.definition if found else None,
-        expected_definition=None,
+        expected_definition=expected.definition if expected else None,
         valid=found.valid if found else None,
         size_bytes=found.size_bytes if found else None,
         scans=found.scans if found else None,

@@ -119,6 +119,10 @@ class LeadSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("status_reason") and "status" not in attrs:
+            raise serializers.ValidationError(
+                {"status_reason": ["Only with a status change: send status too."]}
+            )
         if self.instance is None and not (
             attrs.get("phone_e164") or attrs.get("email") or attrs.get("customer")
         ):

@@ -309,6 +309,15 @@ def test_an_invalid_patch_changes_nothing(api_client_for, owner_a, business_a) -
     assert not LeadStatusHistory.objects.exists()
 
 
+def test_a_reason_without_a_status_change_is_400(api_client_for, owner_a, business_a) -> None:
+    lead = factories.make_lead(business_a)
+    response = api_client_for(owner_a).patch(
+        f"/api/leads/{lead.pk}/", {"status_reason": "why not"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "status_reason" in response.json()
+
+
 def test_put_is_not_offered(api_client_for, owner_a, business_a) -> None:
     lead = factories.make_lead(business_a)
     assert api_client_for(owner_a).put(f"/api/leads/{lead.pk}/", {}).status_code == 405
