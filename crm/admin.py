@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from crm.models import CallLog, Customer, Lead, LeadStatusHistory, WhatsAppMessage
@@ -149,6 +150,8 @@ class LeadStatusHistoryAdmin(LargeTableAdmin):
 
 @admin.register(CallLog)
 class CallLogAdmin(LargeTableAdmin):
+    # Django 6's default, chosen now: a recording URL typed without a scheme is https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
         "call_sid",
         "from_number",

@@ -147,8 +147,6 @@ _database.setdefault("TEST", {})
 DATABASES = {"default": _database}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Opt in to Django 6's https default for scheme-less URLs in forms (admin recording_url).
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- Cache -----------------------------------------------------------------------------
 
@@ -231,6 +229,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
+        # Django's own default handler would print its records a second time.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "prosaas": {"level": LOG_LEVEL},
         "businesses": {"level": LOG_LEVEL},
         "crm": {"level": LOG_LEVEL},
