@@ -55,6 +55,11 @@ class PhoneNumberField(serializers.CharField):
 class TenantCustomerField(serializers.PrimaryKeyRelatedField):
     """A customer id of the request's tenant; any other id is 'does not exist'."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        # The browsable API would otherwise render a <select> of (up to 1000) customers.
+        kwargs.setdefault("style", {"base_template": "input.html", "input_type": "number"})
+        super().__init__(**kwargs)
+
     def get_queryset(self) -> QuerySet[Customer]:
         return Customer.objects.for_business(self.context["request"].business)
 
