@@ -259,6 +259,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Three models have a `status` with different choices; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "crm.models.Lead.Status",
+        "CallStatusEnum": "crm.models.CallLog.Status",
+        "WhatsAppMessageStatusEnum": "crm.models.WhatsAppMessage.Status",
+    },
 }
 
 # --- Logging ---------------------------------------------------------------------------
