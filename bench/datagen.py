@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
@@ -369,12 +372,16 @@ class _TenantLoader:
         self._run(MESSAGES_SQL, self.spec.messages)
 
     def _run(self, sql: str, total: int, *, offset: int = 0) -> None:
+        params = dict(self.params)
         for first, last in _chunks(total):
             with transaction.atomic(), connection.cursor() as cursor:
                 # Only this transaction's commit waits less; a lost load is simply redone.
                 cursor.execute("SET LOCAL synchronous_commit = off")
                 cursor.execute("SELECT setseed(%s)", [(self.params["seed"] + first / 1e7) % 1])
-                cursor.execute(sql, {**self.params, "first": first + offset, "last": last + offset})
+                cursor.execute(
+                    with_unlisted_defaults(sql, params),
+                    {**params, "first": first + offset, "last": last + offset},
+                )
                 self.bar.update(cursor.rowcount)
 
     def _place_whale(self) -> None:
@@ -412,10 +419,41 @@ class _TenantLoader:
         for first in range(low, high + 1, step):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
-                cursor.execute(
-                    HISTORY_SQL, {**self.params, "first": first, "last": first + step - 1}
-                )
+                params = {**self.params, "first": first, "last": first + step - 1}
+                cursor.execute(with_unlisted_defaults(HISTORY_SQL, params), params)
                 self.bar.update(cursor.rowcount)
+
+
+def with_unlisted_defaults(sql: str, params: dict[str, Any]) -> str:
+    """Fill ``{extra_columns}``/``{extra_values}`` with the columns the SQL does not name.
+
+    The generator names the columns it makes up; a column the product adds later (the
+    customers' sort keys, say) is NOT NULL with a Python-side default that the
+    database does not know. Such columns get their model default here, as a parameter,
+    so the generator keeps working as the schema grows. (Sort keys are recomputed
+    after the load.)
+    """
+    match = re.search(r"INSERT INTO (\w+) \(([^)]*?)\{extra_columns\}\)", sql, re.S)
+    if match is None:
+        raise ValueError("generator SQL without an {extra_columns} placeholder")
+    table, listed = match[1], {c.strip() for c in match[2].split(",") if c.strip()}
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.column in listed:
+            continue
+        if not field.has_default():
+            if field.null:
+                continue
+            raise ValueError(f"The bench generator does not fill {table}.{field.column}.")
+        name = f"default_{field.column}"
+        params[name] = field.get_default()
+        columns.append(field.column)
+        values.append(f"%({name})s")
+    return sql.format(
+        extra_columns="".join(f", {c}" for c in columns),
+        extra_values="".join(f", {v}" for v in values),
+    )
 
 
 # --- the SQL --------------------------------------------------------------------------------
@@ -429,7 +467,8 @@ class _TenantLoader:
 # right edge, where random ids (md5) made every insert a random index page write.
 
 CUSTOMERS_SQL = """
-INSERT INTO customer (business_id, name, phone_e164, email, source, notes, created_at, updated_at)
+INSERT INTO customer (business_id, name, phone_e164, email, source, notes, created_at, updated_at
+                      {extra_columns})
 SELECT %(b)s,
        (ARRAY['Noa','Yossi','Maya','Amir','Tamar','Daniel','Shira','Omer','Lior','Roni',
               'Emma','Oliver','Amelia','George','Isla','Harry','Ava','Jack','Mia','Leo'])[1 + i %% 20]
@@ -441,6 +480,7 @@ SELECT %(b)s,
        (ARRAY['call','whatsapp','web','referral','manual','import'])[1 + (i * 31) %% 6],
        '',
        ts, ts
+       {extra_values}
 FROM generate_series(%(first)s, %(last)s) AS i
 CROSS JOIN LATERAL (
     SELECT %(now)s::timestamptz
@@ -461,7 +501,7 @@ CROSS JOIN LATERAL (SELECT m.created_at + (%(now)s::timestamptz - m.created_at) 
 LEADS_SQL = (
     """
 INSERT INTO leads (tenant_id, customer_id, name, phone_e164, email, source, status, notes,
-                   created_at, updated_at)
+                   created_at, updated_at {extra_columns})
 SELECT %(b)s, m.id, 'Lead ' || s.g, m.phone_e164, '',
        (ARRAY['call','whatsapp','web','referral','manual','import'])[1 + floor(s.r3 * 6)::int],
        CASE WHEN s.r2 < 0.30 THEN 'new'
@@ -473,6 +513,7 @@ SELECT %(b)s, m.id, 'Lead ' || s.g, m.phone_e164, '',
             ELSE 'unqualified' END,
        CASE WHEN s.r3 < 0.3 THEN 'Prefers mornings.' ELSE '' END,
        t.ts, t.ts
+       {extra_values}
 """
     + _PICK_CUSTOMER
 )
@@ -480,10 +521,11 @@ SELECT %(b)s, m.id, 'Lead ' || s.g, m.phone_e164, '',
 # The status walk that ends in each lead's status, one row per step, a few hours apart.
 HISTORY_SQL = """
 INSERT INTO lead_status_history (tenant_id, lead_id, old_status, new_status, channel, reason,
-                                 created_at)
+                                 created_at {extra_columns})
 SELECT l.tenant_id, l.id, coalesce(p.walk[k - 1], ''), p.walk[k],
        CASE WHEN k = 1 THEN 'system' ELSE (ARRAY['call','whatsapp','api'])[1 + (l.id + k) %% 3] END,
        '', l.created_at + make_interval(hours => 5 * (k - 1))
+       {extra_values}
 FROM leads l
 CROSS JOIN LATERAL (
     SELECT CASE l.status
@@ -501,7 +543,8 @@ WHERE l.tenant_id = %(b)s AND l.id BETWEEN %(first)s AND %(last)s
 
 _CALL_COLUMNS = """
 INSERT INTO call_log (business_id, customer_id, call_sid, from_number, to_number, direction,
-                      status, duration, summary, transcript, recording_url, created_at, updated_at)
+                      status, duration, summary, transcript, recording_url, created_at, updated_at
+                      {extra_columns})
 """
 
 # 70% completed, 15% no answer, 7% busy, 3% failed, the rest spread over the others.
@@ -515,6 +558,7 @@ SELECT %(b)s, m.id, 'CA' || left(md5(%(slug)s), 8) || lpad(s.g::text, 24, '0'),
        CASE WHEN st.status = 'completed' AND s.r3 < 0.5 THEN 'Customer asked for a quote.'
             ELSE '' END,
        '', '', t.ts, t.ts
+       {extra_values}
 """
 
 _CALL_STATUS = """
@@ -554,7 +598,7 @@ CROSS JOIN LATERAL (SELECT %(now)s::timestamptz - make_interval(secs => %(span)s
 MESSAGES_SQL = (
     """
 INSERT INTO whatsapp_message (business_id, customer_id, provider_message_id, to_number,
-                              direction, status, body, ai_generated, created_at)
+                              direction, status, body, ai_generated, created_at {extra_columns})
 SELECT %(b)s, m.id, 'wamid.' || %(slug)s || '.' || lpad(s.g::text, 12, '0'), m.phone_e164,
        CASE WHEN s.r2 < 0.5 THEN 'inbound' ELSE 'outbound' END,
        CASE WHEN s.r2 < 0.5 THEN 'received'
@@ -567,6 +611,7 @@ SELECT %(b)s, m.id, 'wamid.' || %(slug)s || '.' || lpad(s.g::text, 12, '0'), m.p
               'Great, booked.','Our technician will call you shortly.'])[1 + floor(s.r3 * 6)::int],
        s.r2 >= 0.5 AND s.r3 < 0.6,
        t.ts
+       {extra_values}
 """
     + _PICK_CUSTOMER
 )
