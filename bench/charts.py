@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # files only; must precede pyplot
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from bench.results import RunResult, ScenarioResult, fmt_ms, fmt_ratio
 
@@ -35,6 +36,13 @@ def draw_all(run: RunResult, out: Path) -> list[Path]:
         plt.close(figure)
         drawn.append(path)
     return drawn
+
+
+def _plain_log_y(ax: Axes) -> None:
+    """A log scale labelled 0.1, 1, 10, 100 rather than 10^-1, 10^0 ..."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _grouped_bars(
@@ -62,7 +70,7 @@ def _grouped_bars(
         ax.bar_label(bars, labels=[value_label(v) for _, v in present], fontsize=8, padding=2)
     ax.set_xticks(range(len(groups)), groups)
     if log:
-        ax.set_yscale("log")
+        _plain_log_y(ax)
     ax.margins(y=0.15)
     # Below the plot, where it cannot cover a bar.
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(series))
@@ -141,11 +149,15 @@ def scaling_chart(scenario: ScenarioResult) -> Figure | None:
     if not data:
         return None
     figure, ax = plt.subplots(figsize=(8, 5))
+    sizes: list[int] = []
     for index, (ordering, points) in enumerate(data.items()):
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
+        sizes = xs
         ax.plot(xs, ys, marker="o", label=ordering, color=COLORS[index % len(COLORS)])
     ax.set_xscale("log")
+    ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_ylim(bottom=0)
     ax.set_xlabel("customers in the tenant (log scale)")
     ax.set_ylabel("median latency of page 1, ms")
