@@ -123,8 +123,8 @@ def overhead_chart(scenario: ScenarioResult) -> Figure | None:
         ax.text(left[y], y, f"  {fmt_ms(bar['total_ms'])} ms", va="center", fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("ms per request (median)")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=2)
-    ax.set_title("Where an endpoint's time goes", fontsize=11)
+    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False)
+    ax.set_title("Where an endpoint's time goes", fontsize=11, pad=22)
     ax.set_xlim(0, max(left) * 1.25)
     return figure
 
