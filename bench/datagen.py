@@ -122,8 +122,8 @@ def ensure_dataset(
     started = timezone.now()
     business_ids = {spec.slug: None if regenerate else _reusable(spec) for spec in scale.tenants}
     missing = [spec for spec in scale.tenants if business_ids[spec.slug] is None]
-    if regenerate:
-        _truncate_all()
+    if regenerate and _only_these_tenants_loaded(scale):
+        _truncate_all()  # the fast way, when no other scale's tenants would go with them
     else:
         for spec in missing:  # while the indexes are there to find their rows
             _drop_tenant(spec.slug)
@@ -240,6 +240,13 @@ def _drop_tenant(slug: str) -> None:
         for table, column in TENANT_TABLES:
             cursor.execute(f"DELETE FROM {table} WHERE {column} = %s", [business.pk])
         business.delete()
+
+
+def _only_these_tenants_loaded(scale: Scale) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT slug FROM business")
+        slugs = {slug for (slug,) in cursor.fetchall()}
+    return slugs <= {spec.slug for spec in scale.tenants}
 
 
 def _truncate_all() -> None:
