@@ -62,7 +62,7 @@ def run(ctx: BenchContext) -> ScenarioResult:
     else:
         result.tables.append(
             Table(
-                title="Hit rates during the pooled GET /api/business/ load runs (8 and 32 "
+                title="Hit rates during the pooled load runs (every endpoint, 8 and 32 "
                 "clients, warm-ups included), summed over the server's workers",
                 columns=["cache", "hits", "misses", "hit rate"],
                 rows=[
