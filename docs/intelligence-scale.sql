@@ -44,8 +44,8 @@ SELECT :business_id,
        (ARRAY['call','whatsapp','web','referral','manual','import'])[1 + g % 6],
        (ARRAY['new','attempting','contacted','qualified','won','lost','unqualified'])[1 + g % 7],
        '', ts, ts
-FROM generate_series(1, :leads) AS g,
-     LATERAL (SELECT now() - random() * interval '730 days' AS ts) AS t;
+FROM (SELECT g, now() - random() * interval '730 days' AS ts
+      FROM generate_series(1, :leads) AS g) AS rows;
 
 INSERT INTO call_log (business_id, customer_id, call_sid, from_number, to_number,
                       direction, status, duration, summary, transcript, recording_url,
@@ -59,8 +59,8 @@ SELECT :business_id,
        g % 600,
        CASE WHEN g % 3 = 0 THEN 'Customer asked for a quote.' ELSE '' END,
        '', '', ts, ts
-FROM generate_series(1, :calls) AS g,
-     LATERAL (SELECT now() - random() * interval '730 days' AS ts) AS t;
+FROM (SELECT g, now() - random() * interval '730 days' AS ts
+      FROM generate_series(1, :calls) AS g) AS rows;
 
 INSERT INTO whatsapp_message (business_id, customer_id, provider_message_id, to_number,
                               direction, status, body, ai_generated, created_at)
