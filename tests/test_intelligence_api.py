@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from rest_framework.fields import DateTimeField
 
-from crm.models import CallLog, Lead, Source, WhatsAppMessage
+from crm.models import CallLog, Customer, Lead, Source, WhatsAppMessage
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -379,3 +379,63 @@ def test_schema_documents_the_intelligence_endpoints_with_types(api_client_for, 
     assert customer["recent_activity"]["type"] == "array"
     assert components["TenantStats"]["properties"]["call_conversion_rate"]["type"] == "number"
     assert "/api/intelligence/stats/" in paths
+
+
+def test_equal_times_pick_the_higher_id_and_keep_channel_order(
+    api_client_for, owner_a, business_a
+) -> None:
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    customer = factories.make_customer(business_a)
+    message = factories.make_whatsapp(business_a, customer, created_at=at)
+    calls = [factories.make_call(business_a, customer, created_at=at) for _ in range(2)]
+    leads = [factories.make_lead(business_a, customer, created_at=at) for _ in range(2)]
+    row = api_client_for(owner_a).get(detail(customer.pk)).json()
+    assert row["latest_lead"]["id"] == leads[1].pk
+    assert row["last_call"]["id"] == calls[1].pk
+    assert [(item["type"], item["id"]) for item in row["recent_activity"]] == [
+        ("lead", leads[1].pk),
+        ("call", calls[1].pk),
+        ("whatsapp", message.pk),
+    ]
+
+
+@pytest.mark.parametrize("ordering", ["-leads_count", "-last_interaction"])
+def test_paging_past_more_than_a_thousand_tied_customers_returns_each_once(
+    api_client_for, owner_a, business_a, ordering
+) -> None:
+    # DRF breaks ties on the cursor's position with an offset it caps at 1000, so a
+    # position shared by 1500 customers (no leads, never active) would loop forever.
+    # The rank keys are unique, so every page starts right after the previous one.
+    Customer.objects.bulk_create(
+        Customer(business=business_a, name=f"Quiet {i}", phone_e164=f"+1505{i:07d}")
+        for i in range(1500)
+    )
+    busy = factories.make_customer(business_a)
+    factories.make_lead(business_a, busy)
+    client = api_client_for(owner_a)
+    url, seen = f"{LIST}?ordering={ordering}&page_size=200", []
+    while url:
+        page = client.get(url).json()
+        seen += [row["id"] for row in page["results"]]
+        url = page["next"]
+        assert len(seen) <= 1501
+    assert len(seen) == len(set(seen)) == 1501
+    assert seen[0] == busy.pk
+    assert seen[1:] == sorted(seen[1:], reverse=True)  # ties: newest id first
+
+
+def test_previous_links_walk_back_over_the_same_pages(api_client_for, owner_a, business_a) -> None:
+    for _ in range(7):
+        factories.make_customer(business_a)
+    client = api_client_for(owner_a)
+    pages, url = [], f"{LIST}?ordering=-leads_count&page_size=3"
+    while url:
+        page = client.get(url).json()
+        pages.append([row["id"] for row in page["results"]])
+        url = page["next"]
+    back, url = [], page["previous"]
+    while url:
+        page = client.get(url).json()
+        back.insert(0, [row["id"] for row in page["results"]])
+        url = page["previous"]
+    assert back == pages[:-1]
