@@ -1,8 +1,10 @@
 """Tenant resolution: which business a request acts for, and in which role.
 
 The tenant is resolved once per request, at the boundary, by ``IsTenantMember``
-(a DRF permission). Views then read ``request.business`` and ``request.role`` and
-pass the business to selectors and services; nothing below the view looks it up.
+(a DRF permission), through the membership and business settings caches. Views then
+read ``request.business`` (a ``Business`` built from the cache, with ``.settings``)
+and ``request.role`` and pass the business to selectors and services; nothing below
+the view looks it up.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import BasePermission
 
-from businesses.models import Membership
+from businesses.models import Business, Membership
+from businesses.selectors import business_from_cache, cached_business, cached_memberships
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -35,33 +38,52 @@ def parse_id(raw: object, *, field: str) -> int:
     return int(text)
 
 
-def resolve_membership(user: AbstractBaseUser, requested_business_id: str | None) -> Membership:
-    """The user's membership of an active business, with the business and its settings.
+def resolve_tenant(
+    user: AbstractBaseUser, requested_business_id: str | None
+) -> tuple[Business, str]:
+    """The active business the request acts for, and the user's role there.
 
     With several memberships the caller names the business in ``X-Business-Id``.
     A business the user does not belong to, one that does not exist and an inactive
     one are refused with the same message, so ids reveal nothing.
+
+    Reads go through the membership and business settings caches: a warm request
+    spends no query here.
     """
-    memberships = Membership.objects.filter(user=user, business__is_active=True).select_related(
-        "business", "business__settings"
-    )
     if requested_business_id is not None:
         business_id = parse_id(requested_business_id, field=BUSINESS_HEADER)
-        membership = memberships.filter(business_id=business_id).first()
-        if membership is None:
+        memberships = cached_memberships(user_id=user.pk)
+        role = next((m.role for m in memberships if m.business_id == business_id), None)
+        business = _active_business(business_id) if role is not None else None
+        if business is None or role is None:
             raise PermissionDenied(
                 f"You are not a member of an active business with id {business_id}."
             )
-        return membership
+        return business, role
 
-    found = list(memberships.order_by("business_id")[:2])
+    found: list[tuple[Business, str]] = []
+    for membership in cached_memberships(user_id=user.pk):  # ordered by business id
+        business = _active_business(membership.business_id)
+        if business is not None:
+            found.append((business, membership.role))
+            if len(found) > 1:
+                raise ValidationError(
+                    {
+                        BUSINESS_HEADER: [
+                            "You belong to several businesses; send this header to pick one."
+                        ]
+                    }
+                )
     if not found:
         raise PermissionDenied("Your account is not a member of any active business.")
-    if len(found) > 1:
-        raise ValidationError(
-            {BUSINESS_HEADER: ["You belong to several businesses; send this header to pick one."]}
-        )
     return found[0]
+
+
+def _active_business(business_id: int) -> Business | None:
+    cached = cached_business(business_id=business_id)
+    if cached is None or not cached[0].is_active:
+        return None
+    return business_from_cache(cached)
 
 
 class IsTenantMember(BasePermission):
@@ -77,9 +99,9 @@ class IsTenantMember(BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False
         if not hasattr(request, "business"):
-            membership = resolve_membership(request.user, request.headers.get(BUSINESS_HEADER))
-            request.business = membership.business
-            request.role = membership.role
+            request.business, request.role = resolve_tenant(
+                request.user, request.headers.get(BUSINESS_HEADER)
+            )
         allowed: frozenset[str] = (
             view.get_allowed_roles()  # type: ignore[attr-defined]
             if hasattr(view, "get_allowed_roles")

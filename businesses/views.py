@@ -1,11 +1,23 @@
-"""The current tenant and its settings."""
+"""The current tenant and its settings, and the cache statistics for operators."""
 
 from __future__ import annotations
 
-from rest_framework import generics
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from businesses.models import BusinessSettings
-from businesses.serializers import BusinessSerializer, BusinessSettingsSerializer
+from businesses.cache import cache_report
+from businesses.models import Business, BusinessSettings
+from businesses.serializers import (
+    BusinessSerializer,
+    BusinessSettingsSerializer,
+    CacheReportSerializer,
+)
+from businesses.services import business_settings_ensure, business_settings_update
 from businesses.tenancy import ADMIN_ROLES, ALL_ROLES, IsTenantMember
 
 
@@ -15,7 +27,8 @@ class CurrentBusinessView(generics.RetrieveAPIView):
     permission_classes = [IsTenantMember]
     serializer_class = BusinessSerializer
 
-    def get_object(self):  # type: ignore[no-untyped-def]
+    def get_object(self) -> Business:
+        # Resolved by IsTenantMember through the cache: no query of its own.
         return self.request.business
 
 
@@ -30,5 +43,31 @@ class BusinessSettingsView(generics.RetrieveUpdateAPIView):
         return ALL_ROLES if self.request.method in ("GET", "HEAD", "OPTIONS") else ADMIN_ROLES
 
     def get_object(self) -> BusinessSettings:
-        settings, _ = BusinessSettings.objects.get_or_create(business=self.request.business)
-        return settings
+        business_settings = self.request.business.settings
+        if business_settings._state.adding:  # cached as having no settings row yet
+            business_settings = business_settings_ensure(business=self.request.business)
+        return business_settings
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        # The serializer validated against the cached settings; the service validates
+        # again against the locked row and writes only the fields sent.
+        try:
+            serializer.instance = business_settings_update(
+                business=self.request.business, changes=serializer.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+
+
+class CacheStatsView(APIView):
+    """Statistics of the tenant caches in the server process that answers (staff only).
+
+    With a local-memory cache every server process has its own entries and counters;
+    `scope` names the process. `manage.py cache_stats --url` reads this endpoint.
+    """
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses=CacheReportSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(CacheReportSerializer(cache_report()).data)

@@ -78,4 +78,8 @@ if __name__ == "__main__":  # python -m prosaas.embedded_db stop
     if sys.argv[1:] != ["stop"]:
         sys.exit("usage: python -m prosaas.embedded_db stop")
     data = Path(__file__).resolve().parent.parent / ".data"
-    print("Stopped the embedded PostgreSQL." if stop_embedded_database(data) else "It was not running.")
+    print(
+        "Stopped the embedded PostgreSQL."
+        if stop_embedded_database(data)
+        else "It was not running."
+    )

@@ -149,8 +149,6 @@ _database.setdefault("TEST", {})
 DATABASES = {"default": _database}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Opt in to Django 6's https default for scheme-less URLs in forms (admin recording_url).
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- Request query budget --------------------------------------------------------------
 #
@@ -160,20 +158,71 @@ FORMS_URLFIELD_ASSUME_HTTPS = True
 REQUEST_QUERY_BUDGET = read_int("REQUEST_QUERY_BUDGET", default=20, minimum=1, maximum=100_000)
 
 # --- Cache -----------------------------------------------------------------------------
+#
+# Tenant resolution reads two caches (businesses/cache.py, docs/cache.md): business +
+# settings by business id, and memberships by user id, each in its own alias.
+# Without CACHE_URL each process keeps them in local memory, evicting the least
+# recently used entry one at a time at the limit, and processes tell each other about
+# changes over PostgreSQL LISTEN/NOTIFY. With CACHE_URL (redis://...) every process
+# shares one store and the entry limit is the server's (maxmemory-policy).
 
+BUSINESS_SETTINGS_CACHE_ENABLED = read_bool("BUSINESS_SETTINGS_CACHE_ENABLED", default=True)
 BUSINESS_SETTINGS_CACHE_TTL = read_int(
     "BUSINESS_SETTINGS_CACHE_TTL", default=600, minimum=1, maximum=86_400
 )
 BUSINESS_SETTINGS_CACHE_MAX_ENTRIES = read_int(
     "BUSINESS_SETTINGS_CACHE_MAX_ENTRIES", default=1000, minimum=1, maximum=10_000_000
 )
+MEMBERSHIP_CACHE_MAX_ENTRIES = read_int(
+    "MEMBERSHIP_CACHE_MAX_ENTRIES", default=10_000, minimum=1, maximum=10_000_000
+)
+BUSINESS_SETTINGS_CACHE_BROADCAST = read_bool("BUSINESS_SETTINGS_CACHE_BROADCAST", default=True)
 
-if env.str("CACHE_URL", default=""):
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL:
     _cache = env.cache_url("CACHE_URL")
+    # django-environ lower-cases every query option for Django's RedisCache, also the
+    # ones Django reads in upper case (?key_prefix=..., ?timeout=...): restore them.
+    for _option in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION"):
+        if _option.lower() in _cache:
+            _cache[_option] = _cache.pop(_option.lower())
 else:
     _cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 _cache.setdefault("LOCATION", "prosaas-default")
-CACHES = {"default": _cache}
+
+
+def _tenant_cache(location: str, max_entries: int) -> dict[str, object]:
+    if not BUSINESS_SETTINGS_CACHE_ENABLED:
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    if CACHE_URL:
+        return {**_cache, "TIMEOUT": BUSINESS_SETTINGS_CACHE_TTL}
+    return {
+        "BACKEND": "businesses.cache_backends.LRULocMemCache",
+        # Its own LOCATION: clearing this cache must not clear anything else.
+        "LOCATION": location,
+        "TIMEOUT": BUSINESS_SETTINGS_CACHE_TTL,
+        "OPTIONS": {"MAX_ENTRIES": max_entries},
+    }
+
+
+CACHES = {
+    "default": _cache,
+    "business_settings": _tenant_cache("business-settings", BUSINESS_SETTINGS_CACHE_MAX_ENTRIES),
+    "memberships": _tenant_cache("memberships", MEMBERSHIP_CACHE_MAX_ENTRIES),
+}
+
+if (
+    DB_TRANSACTION_POOLER
+    and BUSINESS_SETTINGS_CACHE_ENABLED
+    and BUSINESS_SETTINGS_CACHE_BROADCAST
+    and not CACHE_URL
+):
+    raise ImproperlyConfigured(
+        "DB_TRANSACTION_POOLER=true needs a shared cache: set CACHE_URL=redis://... "
+        "Processes keep local-memory caches coherent over LISTEN/NOTIFY, which a "
+        "transaction pooler cannot carry. (Only for a single server process: "
+        "BUSINESS_SETTINGS_CACHE_BROADCAST=false.)"
+    )
 
 # --- Auth, i18n, static ----------------------------------------------------------------
 
@@ -219,6 +268,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Three models have a `status` with different choices; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "crm.models.Lead.Status",
+        "CallStatusEnum": "crm.models.CallLog.Status",
+        "WhatsAppMessageStatusEnum": "crm.models.WhatsAppMessage.Status",
+    },
 }
 
 # --- Logging ---------------------------------------------------------------------------
@@ -234,6 +289,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
+        # Django's own default handler would print its records a second time.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "prosaas": {"level": LOG_LEVEL},
         "businesses": {"level": LOG_LEVEL},
         "crm": {"level": LOG_LEVEL},

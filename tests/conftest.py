@@ -1,14 +1,22 @@
-"""Shared fixtures: two tenants, a member of each role in tenant A, an outsider in B."""
+"""Shared fixtures: two tenants, a member of each role in tenant A, an outsider in B;
+empty tenant caches for every test, and cache aliases for the cache tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
+import redis
 from django.contrib.auth.models import AbstractUser
+from django.core.cache.backends import base as cache_base
+from django.core.cache.backends import locmem
 from django.db import connection
 from rest_framework.test import APIClient
 
+from businesses import cache_backends
+from businesses.cache import get_business_settings_cache, get_membership_cache
 from businesses.models import Business, Membership
 from tests import factories
 
@@ -25,6 +33,10 @@ def django_db_modify_db_settings() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def guard_against_the_real_database(django_db_setup: None, django_db_blocker) -> None:  # type: ignore[no-untyped-def]
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        # No test of this run uses the database: pytest-django created none, and it
+        # blocks every access, so there is nothing to guard.
+        return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute("SELECT current_database()")
         (name,) = cursor.fetchone()
@@ -32,6 +44,18 @@ def guard_against_the_real_database(django_db_setup: None, django_db_blocker) ->
         pytest.exit(
             f"Refusing to run: the tests are connected to {name!r}, not a test database.", 3
         )
+
+
+@pytest.fixture(autouse=True)
+def empty_tenant_caches() -> Iterator[None]:
+    """Every test starts as a new process would: empty caches, fresh statistics.
+
+    Only this process's view is emptied (no NOTIFY), so it needs no database.
+    """
+    for cache in (get_business_settings_cache(), get_membership_cache()):
+        cache.clear_here()
+        cache.reset_stats()
+    yield
 
 
 @pytest.fixture
@@ -84,3 +108,68 @@ def api_client_for(db: None) -> Callable[..., APIClient]:
         return client
 
     return make
+
+
+# --- Cache aliases for the cache tests -----------------------------------------------
+
+# The Redis on this machine; the tests use their own database number and key prefix.
+TEST_REDIS_URL = "redis://127.0.0.1:6379/5"
+
+
+@pytest.fixture
+def lru_alias(settings) -> Callable[..., str]:  # type: ignore[no-untyped-def]
+    """Adds a fresh LRULocMemCache alias (its own LOCATION) with ``max_entries``."""
+
+    def make(max_entries: int = 1000) -> str:
+        name = f"test-lru-{uuid.uuid4().hex[:8]}"
+        settings.CACHES = {
+            **settings.CACHES,
+            name: {
+                "BACKEND": "businesses.cache_backends.LRULocMemCache",
+                "LOCATION": name,
+                "OPTIONS": {"MAX_ENTRIES": max_entries},
+            },
+        }
+        return name
+
+    return make
+
+
+@pytest.fixture
+def redis_alias(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A Django RedisCache alias on the real Redis, under a key prefix of its own."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {
+        **settings.CACHES,
+        "test-redis": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": TEST_REDIS_URL,
+            "KEY_PREFIX": prefix,
+        },
+    }
+    yield "test-redis"
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+class FrozenClock:
+    """Stands in for the ``time`` module of the cache backends: time moves on demand."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    clock = FrozenClock()
+    for module in (cache_base, locmem, cache_backends):
+        monkeypatch.setattr(module, "time", clock)
+    return clock

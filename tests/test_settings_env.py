@@ -69,7 +69,8 @@ def test_pool_defaults() -> None:
 
 
 def test_transaction_pooler_disables_server_side_cursors() -> None:
-    result = start_django(DB_TRANSACTION_POOLER="true")
+    # A transaction pooler needs the shared cache (tests/test_cache_settings.py).
+    result = start_django(DB_TRANSACTION_POOLER="true", CACHE_URL="redis://127.0.0.1:6379/0")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["DISABLE_SERVER_SIDE_CURSORS"] is True
 
