@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Field, QuerySet
 from rest_framework.exceptions import ValidationError
@@ -46,10 +45,8 @@ class CustomerIntelligencePagination(StrictCursorPagination):
 
 
 def _position_field(queryset: QuerySet[Any], name: str) -> Field:
+    """The field a cursor position is compared with: an annotation's or the model's."""
     annotation = queryset.query.annotations.get(name)
     if annotation is not None:
         return annotation.output_field
-    try:
-        return queryset.model._meta.get_field(name)
-    except FieldDoesNotExist:  # pragma: no cover - ORDERINGS names real fields
-        raise
+    return queryset.model._meta.get_field(name)

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
+from django.core.exceptions import ValidationError
 from rest_framework.fields import DateTimeField
 
 from crm.models import CallLog, Customer, Lead, Source, WhatsAppMessage
+from intelligence.selectors import customer_intelligence_detail, customer_intelligence_list
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -439,3 +441,19 @@ def test_previous_links_walk_back_over_the_same_pages(api_client_for, owner_a, b
         back.insert(0, [row["id"] for row in page["results"]])
         url = page["previous"]
     assert back == pages[:-1]
+
+
+def test_the_selectors_serve_callers_outside_http(business_a, business_b) -> None:
+    by_call = factories.make_customer(business_a, source=Source.CALL, phone_e164="+972501112233")
+    factories.make_customer(business_a, source=Source.WEB)
+    foreign = factories.make_customer(business_b)
+    found = customer_intelligence_list(
+        business=business_a, filters={"source": "call", "search": "050-111-2233"}
+    )
+    assert [customer.pk for customer in found] == [by_call.pk]
+    with pytest.raises(ValidationError):
+        customer_intelligence_list(business=business_a, filters={"source": "fax"})
+    assert (
+        customer_intelligence_detail(business=business_a, customer_id=by_call.pk).pk == by_call.pk
+    )
+    assert customer_intelligence_detail(business=business_a, customer_id=foreign.pk) is None
