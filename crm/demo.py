@@ -21,6 +21,7 @@ from rest_framework.authtoken.models import Token
 
 from businesses.models import Business, Membership
 from businesses.services import business_create
+from crm.activity import recompute_sort_keys
 from crm.models import CallLog, Customer, Lead, LeadStatusHistory, Source, WhatsAppMessage
 
 DEMO_PASSWORD = "prosaas-demo"
@@ -303,6 +304,8 @@ def _seed_records(
         for batch in _batches(rows):
             model.objects.bulk_create(batch)
             progress(len(batch))
+    # bulk_create skips the signals that keep the customers' sort keys current.
+    recompute_sort_keys(business_id=business.pk)
 
 
 def _demo_call(

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 from crm.indexes import NamedIndex, newest_first_index
+from crm.sort_keys import last_interaction_rank, leads_count_rank
 
 if TYPE_CHECKING:
     from businesses.models import Business
@@ -47,6 +49,19 @@ class Customer(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Sort keys of the intelligence list's activity orderings (see crm/sort_keys.py),
+    # kept up to date by crm.activity on every ORM write of a lead, call or message.
+    # Only for ordering: the API shows counts and times computed live. A plain integer
+    # (no >= 0 check) so that drift from a bypassed write can never block a later one.
+    sort_leads_count = models.IntegerField(
+        default=0, editable=False, help_text="Sort key: number of leads."
+    )
+    sort_last_interaction_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Sort key: newest lead, call or WhatsApp message.",
+    )
 
     objects = TenantQuerySet.as_manager()
 
@@ -60,6 +75,16 @@ class Customer(models.Model):
         indexes = [
             # The customer lists' default order (newest first) within a tenant.
             newest_first_index("idx_customer_business_created", "business"),
+            # The intelligence list's other orderings, read in order and stopped at the page.
+            NamedIndex(fields=["business", "name", "id"], name="idx_customer_business_name"),
+            NamedIndex(
+                F("business"), leads_count_rank().desc(), name="idx_customer_business_leads_rank"
+            ),
+            NamedIndex(
+                F("business"),
+                last_interaction_rank().desc(),
+                name="idx_customer_business_last_interaction_rank",
+            ),
         ]
 
     def __str__(self) -> str:

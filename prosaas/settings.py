@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that it counts every query of the request (sessions, auth, views).
+    "prosaas.query_metrics.QueryMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,6 +149,13 @@ _database.setdefault("TEST", {})
 DATABASES = {"default": _database}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Request query budget --------------------------------------------------------------
+#
+# A request running more SQL queries than this is logged as a warning naming its view
+# (prosaas/query_metrics.py). The API's endpoints run 3 to a handful; an N+1 on a list
+# page runs dozens.
+REQUEST_QUERY_BUDGET = read_int("REQUEST_QUERY_BUDGET", default=20, minimum=1, maximum=100_000)
 
 # --- Cache -----------------------------------------------------------------------------
 #

@@ -64,6 +64,9 @@ def page_query(client, url: str, table: str) -> str:  # type: ignore[no-untyped-
     return sql
 
 
+CRM_TABLES = {"customer", "leads", "lead_status_history", "call_log", "whatsapp_message"}
+
+
 def describe(plan: dict[str, Any]) -> list[str]:
     return [f"{n['Node Type']} {n.get('Index Name', '')}".strip() for n in nodes(plan)]
 
@@ -73,7 +76,11 @@ def assert_index_without_sort(sql: str, index: str) -> dict[str, Any]:
     steps = describe(plan)
     assert f"Index Scan {index}" in steps, steps
     assert not [n for n in nodes(plan) if n["Node Type"] in SORTS], steps
-    assert not [n for n in nodes(plan) if n["Node Type"] == "Seq Scan"], steps
+    # A small joined table (the users behind changed_by) may rightly be read whole.
+    big_scans = [
+        n for n in nodes(plan) if n["Node Type"] == "Seq Scan" and n["Relation Name"] in CRM_TABLES
+    ]
+    assert not big_scans, steps
     return plan
 
 

@@ -58,7 +58,9 @@ def test_no_index_is_a_prefix_of_another() -> None:
         cursor.execute(
             """
             SELECT t.relname, c.relname, i.indisunique,
-                   regexp_replace(pg_get_indexdef(i.indexrelid), '.*\\((.*)\\)$', '\\1')
+                   -- The key list: everything inside "USING btree (...)". Anchored on
+                   -- USING so that the parentheses of an expression key stay inside.
+                   regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING [a-z]+ \\((.*)\\)$', '\\1')
             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
             JOIN pg_class t ON t.oid = i.indrelid
             WHERE t.relname = ANY(%s)

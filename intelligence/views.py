@@ -1,0 +1,91 @@
+"""HTTP endpoints of the intelligence screen. Managers, admins and owners may read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from businesses.tenancy import MANAGING_ROLES, IsTenantMember, TenantScopedViewMixin
+from crm.models import Customer
+from intelligence.filters import CustomerIntelligenceFilter
+from intelligence.ordering import DEFAULT_ORDERING, ORDERINGS
+from intelligence.pagination import CustomerIntelligencePagination
+from intelligence.selectors import customer_intelligence_list, tenant_stats
+from intelligence.serializers import CustomerIntelligenceSerializer, TenantStatsSerializer
+from prosaas.filters import StrictDjangoFilterBackend
+
+ORDERING_PARAM = "ordering"
+
+
+def ordering_from(request: Request) -> str:
+    ordering = request.query_params.get(ORDERING_PARAM, DEFAULT_ORDERING)
+    if ordering not in ORDERINGS:
+        raise ValidationError({ORDERING_PARAM: [f"Must be one of: {', '.join(ORDERINGS)}."]})
+    return ordering
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            ORDERING_PARAM,
+            OpenApiTypes.STR,
+            enum=list(ORDERINGS),
+            default=DEFAULT_ORDERING,
+            description="Sort order; ties are broken by id, so pages never overlap.",
+        )
+    ]
+)
+class CustomerIntelligenceListView(TenantScopedViewMixin, generics.ListAPIView):
+    """The business's customers with counts, latest lead, last call and recent activity.
+
+    One SQL query per page, whatever the tenant's size (docs/intelligence.md).
+    """
+
+    allowed_roles = MANAGING_ROLES
+    serializer_class = CustomerIntelligenceSerializer
+    pagination_class = CustomerIntelligencePagination
+    filter_backends = [StrictDjangoFilterBackend]
+    filterset_class = CustomerIntelligenceFilter
+    extra_query_params = (ORDERING_PARAM,)
+    queryset = Customer.objects.none()  # for the schema; get_queryset is per tenant
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.ordering = ordering_from(request)
+        self.paginator.ordering = ORDERINGS[self.ordering].fields
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        return customer_intelligence_list(
+            business=self.request.business, ordering=getattr(self, "ordering", DEFAULT_ORDERING)
+        )
+
+
+@extend_schema(parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)])
+class CustomerIntelligenceDetailView(TenantScopedViewMixin, generics.RetrieveAPIView):
+    """One customer with the same fields as in the list; another tenant's id is a 404."""
+
+    allowed_roles = MANAGING_ROLES
+    serializer_class = CustomerIntelligenceSerializer
+    queryset = Customer.objects.none()  # for the schema; get_queryset is per tenant
+
+    def get_queryset(self) -> Any:
+        return customer_intelligence_list(business=self.request.business)
+
+
+class TenantStatsView(APIView):
+    """The business's totals and rates; "today" is today in the business's time zone."""
+
+    permission_classes = [IsTenantMember]
+    allowed_roles = MANAGING_ROLES
+
+    @extend_schema(responses=TenantStatsSerializer)
+    def get(self, request: Request) -> Response:
+        stats = tenant_stats(business=request.business)
+        return Response(TenantStatsSerializer(stats).data)
