@@ -104,9 +104,8 @@ def update_docs(run: RunResult, docs: Path, out: Path) -> Path:
     head, rest = text.split(DOCS_START, 1)
     _, tail = rest.split(DOCS_END, 1)
     chart_dir = out / "charts"
-    charts_md = [
-        f"![{p.stem}]({os.path.relpath(p, docs.parent)})" for p in sorted(chart_dir.glob("*.png"))
-    ]
+    in_order = [chart_dir / f"{name}.png" for name in charts.CHARTS]
+    charts_md = [f"![{p.stem}]({os.path.relpath(p, docs.parent)})" for p in in_order if p.is_file()]
     section = "\n\n".join(
         [
             f"*Run of {run.started_at}, scale `{run.scale}`, {run.seconds / 60:.1f} min. "

@@ -131,6 +131,15 @@ def fmt_ratio(value: float | None) -> str:
     return f"{value:.2f}×"
 
 
+def fmt_speedup(value: float | None, than: str) -> str:
+    """ "3.2× faster than X", or "1.4× slower than X" when it is not faster."""
+    if value is None:
+        return "–"
+    if value >= 1:
+        return f"{fmt_ratio(value)} faster than {than}"
+    return f"{fmt_ratio(1 / value)} slower than {than}"
+
+
 def fmt_cell(value: Any) -> str:
     if value is None:
         return "–"
@@ -157,7 +166,7 @@ def cases_table(cases: Sequence[Case]) -> str:
             c.queries,
             fmt_ms(c.median_ms),
             fmt_ms(c.p95_ms),
-            f"{fmt_ratio(c.ratio)} faster than {c.baseline}" if c.baseline else "baseline",
+            fmt_speedup(c.ratio, c.baseline) if c.baseline else "baseline",
             c.note,
         ]
         for c in cases

@@ -106,9 +106,6 @@ def run(ctx: BenchContext) -> ScenarioResult:
                 throughput["unpooled"][(key, clients)], 1e-9
             )
             result.metrics[f"pool_throughput_ratio_{key}_{clients}"] = gain
-    result.metrics["pool_throughput_ratio_32"] = min(
-        result.metrics[f"pool_throughput_ratio_{key}_32"] for _, key, _ in endpoints
-    )
     result.tables.append(
         Table(
             title=f"Load runs: {ctx.load_seconds:g}s each after a {WARMUP_SECONDS:g}s warm-up, "

@@ -29,7 +29,7 @@ from bench.client import TenantClient
 from bench.context import BenchContext
 from bench.datagen import Tenant
 from bench.harness import captured_queries, time_calls
-from bench.results import ScenarioResult, Table, fmt_ms, fmt_ratio
+from bench.results import ScenarioResult, Table, fmt_ms, fmt_speedup
 from bench.sql import explain_analyze, plan_summary, plan_text
 from crm.models import CallLog, Lead, LeadStatusHistory, WhatsAppMessage
 
@@ -250,7 +250,7 @@ def run(ctx: BenchContext) -> ScenarioResult:
                     fmt_ms(m.execution_ms),
                     fmt_ms(m.execution_p95_ms),
                     fmt_ms(m.endpoint_ms),
-                    f"index is {fmt_ratio(speedup)} faster" if speedup else source,
+                    fmt_speedup(speedup, variant) if speedup else source,
                 ]
             )
         chart.append(
