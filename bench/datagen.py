@@ -370,13 +370,18 @@ class _TenantLoader:
         if self.spec.whale_calls:
             self._place_whale()
         self._build_customer_map()
-        self._run(LEADS_SQL, self.spec.leads)
-        self._history()
-        self._run(CALLS_SQL, self.spec.customers * self.spec.calls_per_customer)
-        if self.spec.whale_calls:
-            offset = self.spec.customers * self.spec.calls_per_customer
-            self._run(WHALE_CALLS_SQL, self.spec.whale_calls, offset=offset)
-        self._run(MESSAGES_SQL, self.spec.messages)
+        try:
+            self._run(LEADS_SQL, self.spec.leads)
+            self._history()
+            self._run(CALLS_SQL, self.spec.customers * self.spec.calls_per_customer)
+            if self.spec.whale_calls:
+                offset = self.spec.customers * self.spec.calls_per_customer
+                self._run(WHALE_CALLS_SQL, self.spec.whale_calls, offset=offset)
+            self._run(MESSAGES_SQL, self.spec.messages)
+        finally:
+            # The connection goes back to the pool: leave nothing of ours in its session.
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TABLE IF EXISTS bench_customer_map")
 
     def _run(self, sql: str, total: int, *, offset: int = 0) -> None:
         params = dict(self.params)
