@@ -42,6 +42,8 @@ IDS_PER_NOTIFICATION = 500
 # How long the listener waits in select() before checking whether it should stop.
 POLL_SECONDS = 1.0
 RECONNECT_DELAYS = (0.5, 1, 2, 5, 10, 30)
+# How long the first cache read in a process waits for its new listener to connect.
+FIRST_CONNECT_WAIT_SECONDS = 1.0
 
 
 class Receiver(Protocol):
@@ -144,7 +146,10 @@ class InvalidationBroadcast:
         and is not (yet, or any more)."""
         if not self._wanted:
             return True
-        self._ensure_thread()
+        if self._ensure_thread():
+            # The process's first read: give the new listener a moment to connect, so
+            # the first requests can already fill the cache instead of bypassing it.
+            self._listening.wait(FIRST_CONNECT_WAIT_SECONDS)
         return self._listening.is_set()
 
     def wait_until_listening(self, timeout: float) -> bool:
@@ -169,16 +174,18 @@ class InvalidationBroadcast:
             thread.join(timeout)
         self._listening.clear()
 
-    def _ensure_thread(self) -> None:
+    def _ensure_thread(self) -> bool:
+        """Start the listener thread unless it runs; return whether this call started it."""
         thread = self._thread
         if thread is not None and thread.is_alive():
-            return
+            return False
         with self._lock:
             if not self._wanted or (self._thread is not None and self._thread.is_alive()):
-                return
+                return False
             self._listening.clear()
             self._thread = _ListenerThread(self)
             self._thread.start()
+            return True
 
     def _connection_params(self) -> dict[str, Any]:
         params = connections[self.database_alias].get_connection_params()

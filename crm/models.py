@@ -197,10 +197,15 @@ class LeadStatusHistory(models.Model):
         return f"Lead {self.lead_id}: {self.old_status or '-'} -> {self.new_status}"
 
 
+class Direction(models.TextChoices):
+    """Whether the customer (inbound) or the business (outbound) started it."""
+
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+
+
 class CallLog(models.Model):
-    class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound"
-        OUTBOUND = "outbound", "Outbound"
+    Direction = Direction
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -265,9 +270,7 @@ class CallLog(models.Model):
 
 
 class WhatsAppMessage(models.Model):
-    class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound"
-        OUTBOUND = "outbound", "Outbound"
+    Direction = Direction
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"

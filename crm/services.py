@@ -17,7 +17,8 @@ and a customer is a record someone decided to keep (see docs/crm-api.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -73,10 +74,22 @@ def _check_same_tenant(business_id: int, customer: Customer | None) -> None:
         raise ValidationError({"customer": ["Unknown customer."]})
 
 
-def _duplicate_phone_error() -> ValidationError:
-    return ValidationError(
-        {"phone_e164": ["This business already has a customer with this phone number."]}
-    )
+@contextmanager
+def _customer_phone_unique() -> Iterator[None]:
+    """Save inside this: a duplicate phone becomes a field error, not a 500.
+
+    The unique index decides, also between two concurrent requests; the savepoint
+    keeps the caller's transaction usable after the violation.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        if _violates(error, CUSTOMER_PHONE_CONSTRAINT):
+            raise ValidationError(
+                {"phone_e164": ["This business already has a customer with this phone number."]}
+            ) from error
+        raise
 
 
 def _save_once(
@@ -127,14 +140,8 @@ def customer_create(
         source=source,
         notes=notes,
     )
-    try:
-        # The unique index decides, also between two concurrent requests.
-        with transaction.atomic():
-            customer.save(force_insert=True)
-    except IntegrityError as error:
-        if _violates(error, CUSTOMER_PHONE_CONSTRAINT):
-            raise _duplicate_phone_error() from error
-        raise
+    with _customer_phone_unique():
+        customer.save(force_insert=True)
     return customer
 
 
@@ -147,13 +154,8 @@ def customer_update(*, customer: Customer, **changes: Any) -> Customer:
         return customer
     for field, value in changes.items():
         setattr(customer, field, value)
-    try:
-        with transaction.atomic():
-            customer.save(update_fields=[*changes, "updated_at"])
-    except IntegrityError as error:
-        if _violates(error, CUSTOMER_PHONE_CONSTRAINT):
-            raise _duplicate_phone_error() from error
-        raise
+    with _customer_phone_unique():
+        customer.save(update_fields=[*changes, "updated_at"])
     return customer
 
 

@@ -16,10 +16,10 @@ from businesses.tenancy import MANAGING_ROLES, IsTenantMember, TenantScopedViewM
 from crm.models import Customer
 from intelligence.filters import CustomerIntelligenceFilter
 from intelligence.ordering import DEFAULT_ORDERING, ORDERINGS
-from intelligence.pagination import CustomerIntelligencePagination
 from intelligence.selectors import customer_intelligence_list, tenant_stats
 from intelligence.serializers import CustomerIntelligenceSerializer, TenantStatsSerializer
 from prosaas.filters import StrictDjangoFilterBackend
+from prosaas.pagination import StrictCursorPagination
 
 ORDERING_PARAM = "ordering"
 
@@ -50,7 +50,7 @@ class CustomerIntelligenceListView(TenantScopedViewMixin, generics.ListAPIView):
 
     allowed_roles = MANAGING_ROLES
     serializer_class = CustomerIntelligenceSerializer
-    pagination_class = CustomerIntelligencePagination
+    pagination_class = StrictCursorPagination
     filter_backends = [StrictDjangoFilterBackend]
     filterset_class = CustomerIntelligenceFilter
     extra_query_params = (ORDERING_PARAM,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -9,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 
+@extend_schema(exclude=True)  # a page of links for people, not part of the API contract
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def api_root(request: Request) -> Response:
@@ -29,6 +31,7 @@ def api_root(request: Request) -> Response:
             "whatsapp_messages": request.build_absolute_uri("/api/whatsapp/messages/"),
             "intelligence_customers": request.build_absolute_uri("/api/intelligence/customers/"),
             "intelligence_stats": request.build_absolute_uri("/api/intelligence/stats/"),
+            "cache_stats (staff)": request.build_absolute_uri("/api/ops/cache-stats/"),
         }
     )
     return Response(links)
