@@ -16,7 +16,8 @@ help:
 	@echo "make test              run the test suite"
 	@echo "make lint              ruff lint and format check"
 	@echo "make migrations-check  fail if models and migrations disagree"
-	@echo "make bench             run the benchmarks (see README)"
+	@echo "make bench             run the benchmarks, update results and docs (docs/performance.md)"
+	@echo "make bench-small       the same on seconds' worth of data (a smoke run)"
 	@echo "make db-stop           stop the embedded PostgreSQL"
 	@echo "make clean-db          stop it and delete .data/"
 
@@ -53,6 +54,13 @@ format: $(INSTALLED)
 
 migrations-check: $(INSTALLED)
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Own database (<name>_bench on the same server); data is generated once and reused.
+bench: $(INSTALLED)
+	$(BIN)/python -m bench
+
+bench-small: $(INSTALLED)
+	$(BIN)/python -m bench --scale small
 
 db-stop: $(INSTALLED)
 	$(BIN)/python -m prosaas.embedded_db stop
