@@ -314,7 +314,10 @@ def _expected_definitions(declared: list[DeclaredIndex]) -> dict[str, _ExpectedI
             "SELECT c.relname, t.relname, pg_get_indexdef(c.oid), "
             "EXISTS (SELECT FROM pg_constraint con WHERE con.conindid = c.oid) "
             "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relnamespace = pg_my_temp_schema()"
+            "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relnamespace = pg_my_temp_schema() "
+            # Only the tables made here: a pooled session may hold other temporary tables.
+            "AND t.relname = ANY(%s)",
+            [sorted(schemas)],
         )
         rows = cursor.fetchall()
         transaction.set_rollback(True)

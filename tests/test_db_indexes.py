@@ -117,6 +117,16 @@ def test_a_migrated_database_checks_clean_and_lists_every_declared_index() -> No
     assert "CREATE INDEX idx_leads_tenant_status_created ON public.leads USING btree " in output
 
 
+def test_other_temporary_tables_of_the_session_do_not_confuse_the_check() -> None:
+    # A pooled connection may carry a temporary table with indexes from earlier work.
+    execute("CREATE TEMPORARY TABLE scratch (id int PRIMARY KEY, note text)")
+    execute("CREATE INDEX scratch_note ON scratch (note)")
+    try:
+        assert "0 with problems" in db_indexes("--check")
+    finally:
+        execute("DROP TABLE scratch")
+
+
 def test_json_output_reports_validity_size_and_scans_of_each_index() -> None:
     report = json.loads(db_indexes("--json"))
     by_name = {index["name"]: index for index in report["indexes"]}
