@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.models import CallLog, Customer, Lead, Source
@@ -42,20 +41,25 @@ class ActivitySerializer(serializers.Serializer):
 class CustomerIntelligenceSerializer(serializers.ModelSerializer):
     """A customer with counts and latest rows (annotated by the selector).
 
-    Nested timestamps arrive as datetimes (intelligence.expressions.JSONRowField), so the
-    same DRF field renders them as the top-level ones.
+    The declared fields describe the output (for the schema and the browsable API);
+    ``to_representation`` builds it. Nested timestamps arrive as datetimes
+    (intelligence.expressions.JSONRowField) and render like the top-level ones.
     """
 
     leads_count = serializers.IntegerField(read_only=True)
     calls_count = serializers.IntegerField(read_only=True)
     whatsapp_count = serializers.IntegerField(read_only=True)
-    last_interaction = serializers.SerializerMethodField(
-        help_text="The newest lead, call or WhatsApp message; null if none."
+    last_interaction = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="The newest lead, call or WhatsApp message; null if none.",
     )
     latest_lead = LatestLeadSerializer(read_only=True, allow_null=True)
     last_call = LastCallSerializer(read_only=True, allow_null=True)
-    recent_activity = serializers.SerializerMethodField(
-        help_text="The latest lead, call and WhatsApp message, newest first (at most 3)."
+    recent_activity = ActivitySerializer(
+        many=True,
+        read_only=True,
+        help_text="The latest lead, call and WhatsApp message, newest first (at most 3).",
     )
 
     class Meta:
@@ -76,14 +80,6 @@ class CustomerIntelligenceSerializer(serializers.ModelSerializer):
             "recent_activity",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(serializers.DateTimeField(allow_null=True))
-    def get_last_interaction(self, customer: Customer) -> str | None:  # schema only
-        raise NotImplementedError
-
-    @extend_schema_field(ActivitySerializer(many=True))
-    def get_recent_activity(self, customer: Customer) -> list[dict[str, Any]]:  # schema only
-        raise NotImplementedError
 
     def to_representation(self, customer: Customer) -> dict[str, Any]:
         """Built by hand; the declared fields above document it (and the schema).
