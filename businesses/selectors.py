@@ -7,7 +7,11 @@ no request can change what another one sees.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any, TypeVar
+
 from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Model
 
 from businesses.cache import (
     BusinessData,
@@ -20,29 +24,24 @@ from businesses.cache import (
 )
 from businesses.models import Business, BusinessSettings, Membership
 
+DataT = TypeVar("DataT", BusinessData, SettingsData)
+
 
 def business_data_of(business: Business) -> BusinessData:
-    return BusinessData(
-        id=business.pk,
-        name=business.name,
-        slug=business.slug,
-        is_active=business.is_active,
-        created_at=business.created_at,
-        updated_at=business.updated_at,
-    )
+    return _plain(BusinessData, business)
 
 
 def settings_data_of(business_settings: BusinessSettings) -> SettingsData:
-    return SettingsData(
-        time_zone=business_settings.time_zone,
-        default_country=business_settings.default_country,
-        language=business_settings.language,
-        ai_assistant_enabled=business_settings.ai_assistant_enabled,
-        working_hours_start=business_settings.working_hours_start,
-        working_hours_end=business_settings.working_hours_end,
-        whatsapp_greeting=business_settings.whatsapp_greeting,
-        updated_at=business_settings.updated_at,
-    )
+    return _plain(SettingsData, business_settings)
+
+
+def _plain(data_class: type[DataT], instance: Model) -> DataT:
+    """The dataclass's fields read off the model instance: the dataclass says what is cached."""
+    return data_class(**{f.name: getattr(instance, f.name) for f in dataclasses.fields(data_class)})
+
+
+def _field_values(data: BusinessData | SettingsData) -> dict[str, Any]:
+    return {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
 
 
 def load_business(business_id: int) -> CachedBusiness | None:
@@ -94,30 +93,13 @@ def business_from_cache(cached: CachedBusiness) -> Business:
     which is what the first save of its settings would write.
     """
     business_data, settings_data = cached
-    business = Business(
-        id=business_data.id,
-        name=business_data.name,
-        slug=business_data.slug,
-        is_active=business_data.is_active,
-        created_at=business_data.created_at,
-        updated_at=business_data.updated_at,
-    )
+    business = Business(**_field_values(business_data))
     business._state.adding = False
     business._state.db = DEFAULT_DB_ALIAS
     if settings_data is None:
         business_settings = BusinessSettings(business=business)
     else:
-        business_settings = BusinessSettings(
-            business=business,
-            time_zone=settings_data.time_zone,
-            default_country=settings_data.default_country,
-            language=settings_data.language,
-            ai_assistant_enabled=settings_data.ai_assistant_enabled,
-            working_hours_start=settings_data.working_hours_start,
-            working_hours_end=settings_data.working_hours_end,
-            whatsapp_greeting=settings_data.whatsapp_greeting,
-            updated_at=settings_data.updated_at,
-        )
+        business_settings = BusinessSettings(business=business, **_field_values(settings_data))
         business_settings._state.adding = False
         business_settings._state.db = DEFAULT_DB_ALIAS
     business.settings = business_settings
