@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.settings_process import run_with_settings
+
 PRINT_CACHES = (
     "import json, django; django.setup(); from django.conf import settings; "
     "print(json.dumps(settings.CACHES))"
@@ -19,29 +17,7 @@ PRINT_CACHES = (
 
 
 def start_django(**env: str) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(
-            ("DB_", "DATABASE_URL", "DEBUG", "CACHE_URL", "BUSINESS_SETTINGS", "MEMBERSHIP")
-        )
-    }
-    base.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "prosaas.settings",
-            "SECRET_KEY": "x" * 50,
-            "DATABASE_URL": "postgres://app:secret@db.example.com:5432/prosaas",
-            **env,
-        }
-    )
-    return subprocess.run(
-        [sys.executable, "-c", PRINT_CACHES],
-        cwd=ROOT,
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_with_settings(PRINT_CACHES, **env)
 
 
 def caches(**env: str) -> dict[str, Any]:

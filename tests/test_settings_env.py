@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.settings_process import run_with_settings
+
 PRINT_DATABASE = (
     "import json, django; django.setup(); from django.conf import settings; "
     "db = settings.DATABASES['default']; "
@@ -20,22 +18,7 @@ PRINT_DATABASE = (
 
 
 def start_django(**env: str) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DB_", "DATABASE_URL", "DEBUG", "CACHE_URL", "BUSINESS_SETTINGS"))
-    }
-    base.update({"DJANGO_SETTINGS_MODULE": "prosaas.settings", "SECRET_KEY": "x" * 50})
-    base.setdefault("DATABASE_URL", "postgres://app:secret@db.example.com:6543/prosaas")
-    base.update(env)
-    return subprocess.run(
-        [sys.executable, "-c", PRINT_DATABASE],
-        cwd=ROOT,
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_with_settings(PRINT_DATABASE, **env)
 
 
 def test_pool_options_come_from_the_environment() -> None:
@@ -100,18 +83,7 @@ def test_bad_value_stops_start_up_naming_the_variable(variable: str, value: str)
 
 
 def test_database_url_is_required_when_debug_is_off() -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG")}
-    env.update(
-        {"DJANGO_SETTINGS_MODULE": "prosaas.settings", "SECRET_KEY": "x" * 50, "DEBUG": "false"}
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_with_settings("import django; django.setup()", DATABASE_URL="", DEBUG="false")
     assert result.returncode != 0
     assert "DATABASE_URL must be set" in result.stderr
 
