@@ -1,4 +1,4 @@
-"""Request middleware: turn an exhausted database pool into a clean 503."""
+"""Request middleware: a database fault becomes a JSON 503, or a retried read."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from django.http import HttpRequest, HttpResponse
+
+from prosaas.db_faults import discard_broken_connections, one_line, outage_cause
+from prosaas.outages import OutageCause, get_outage_log, service_unavailable_response
 
 logger = logging.getLogger("prosaas.db.pool")
+
+# Requests that change nothing: running one twice is the same as running it once.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def pool_status(alias: str = "default") -> str:
@@ -20,41 +25,68 @@ def pool_status(alias: str = "default") -> str:
     return pool.status() if pool is not None else "no pool yet"
 
 
-def pool_exhausted_response() -> JsonResponse:
-    response = JsonResponse(
-        {
-            "detail": "The service is busy: no database connection became free in time. "
-            "Retry shortly.",
-            "code": "database_pool_exhausted",
-        },
-        status=503,
-    )
-    response["Retry-After"] = str(settings.DB_POOL_RETRY_AFTER)
-    return response
+class _RetryOnFreshConnection(HttpResponse):
+    """Handed from ``process_exception`` back to ``__call__``: run the view again.
+
+    Retrying here rather than inside ``process_exception`` keeps the second attempt
+    out of the first one's exception handling (and its stack).
+    """
 
 
-class DatabasePoolExhaustedMiddleware:
-    """Answer 503 + Retry-After when the connection pool times out.
+class DatabaseOutageMiddleware:
+    """Answer a database outage with a JSON 503 + ``Retry-After``, or retry a read.
 
-    The pool raises ``sqlalchemy.exc.TimeoutError``, which is not a Django database
-    error, so without this it would surface as a 500 with a traceback. DRF re-raises
-    exceptions it does not know, so API views reach ``process_exception`` too.
+    * A safe request (GET/HEAD/OPTIONS) whose connection dropped under it (a
+      restart, a failover, ``pg_terminate_backend``, a pooler restart) runs once
+      more on a fresh connection: it changed nothing, so running it again is safe,
+      and the client never sees the fault.
+    * Otherwise a refused, timed-out, dropped or exhausted database gives a 503 with
+      a stable ``code`` (``prosaas.outages.OutageCause``), logged once per interval
+      with a count rather than once per request with a traceback.
+
+    It must be the innermost middleware: ``process_exception`` sees the exceptions
+    of views, and DRF re-raises the ones it does not know (database errors), so API
+    views reach it too. A database error raised by another middleware is not seen
+    (none of this project's middleware queries the database).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if isinstance(response, _RetryOnFreshConnection):
+            request._database_retried = True  # type: ignore[attr-defined]
+            response = self.get_response(request)
+        get_outage_log().flush()
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, PoolTimeoutError):
+        cause = outage_cause(exception)
+        if cause is None:
             return None
-        logger.warning(
-            "Database pool exhausted after %ss on %s %s; pool: %s",
-            settings.DB_POOL_TIMEOUT,
-            request.method,
-            request.path,
-            pool_status(),
-        )
-        return pool_exhausted_response()
+        # Whatever the cause, a connection that no longer answers must not go back to
+        # the pool (nor serve this thread's next request).
+        dropped = discard_broken_connections()
+        if (
+            dropped
+            and cause is OutageCause.DATABASE_UNAVAILABLE
+            and request.method in SAFE_METHODS
+            and not getattr(request, "_database_retried", False)
+        ):
+            logger.info(
+                "Retrying %s %s on a fresh connection after: %s",
+                request.method,
+                request.path,
+                one_line(exception),
+            )
+            return _RetryOnFreshConnection()
+        detail = one_line(exception)
+        if cause is OutageCause.DATABASE_POOL_EXHAUSTED:
+            detail = f"no connection free after {settings.DB_POOL_TIMEOUT}s; pool: {pool_status()}"
+        get_outage_log().record(cause, f"{request.method} {request.path}: {detail}")
+        return service_unavailable_response(cause, request)
+
+
+# The name this middleware had when it only handled an exhausted pool.
+DatabasePoolExhaustedMiddleware = DatabaseOutageMiddleware

@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost, so that it sees exceptions raised by views and DRF authentication.
-    "prosaas.middleware.DatabasePoolExhaustedMiddleware",
+    "prosaas.middleware.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "prosaas.urls"
@@ -109,6 +109,24 @@ DB_TRANSACTION_POOLER = read_bool("DB_TRANSACTION_POOLER", default=False)
 # Seconds a client is told to wait (Retry-After) when the pool is exhausted.
 DB_POOL_RETRY_AFTER = read_int("DB_POOL_RETRY_AFTER", default=1, minimum=1, maximum=3600)
 
+# --- Database outages (prosaas/middleware.py, prosaas/outages.py) ---------------------
+#
+# A database that refuses, drops or times out answers a JSON 503 with Retry-After; a
+# read whose connection dropped is retried once on a fresh one. No request waits on
+# an unreachable server longer than DB_CONNECT_TIMEOUT (libpq counts whole seconds,
+# at least 2) nor on a busy pool longer than DB_POOL_TIMEOUT.
+DB_CONNECT_TIMEOUT = read_int("DB_CONNECT_TIMEOUT", default=5, minimum=2, maximum=300)
+# Milliseconds a statement may run before PostgreSQL cancels it (503 database_timeout);
+# 0 leaves the server's setting. Sent as a start-up option, which PgBouncer refuses
+# unless it lists "options" in ignore_startup_parameters.
+DB_STATEMENT_TIMEOUT_MS = read_int(
+    "DB_STATEMENT_TIMEOUT_MS", default=0, minimum=0, maximum=86_400_000
+)
+# Seconds clients are told to wait after a 503 for an unavailable or slow database.
+DB_OUTAGE_RETRY_AFTER = read_int("DB_OUTAGE_RETRY_AFTER", default=5, minimum=1, maximum=3600)
+# A cause of 503s is logged at most once per this many seconds, with the count since.
+OUTAGE_LOG_INTERVAL = read_float("OUTAGE_LOG_INTERVAL", default=10.0, minimum=0.0, maximum=3600)
+
 if env.str("DATABASE_URL", default=""):
     _database = env.db_url("DATABASE_URL")
     if _database["ENGINE"] != "django.db.backends.postgresql":
@@ -144,7 +162,16 @@ _database.update(
     }
 )
 _database.setdefault("OPTIONS", {})
-_database["OPTIONS"].setdefault("connect_timeout", 10)
+# A connect_timeout in DATABASE_URL's query string would silently win over the variable.
+if "connect_timeout" in _database["OPTIONS"]:
+    raise ImproperlyConfigured(
+        "Set the connect timeout with DB_CONNECT_TIMEOUT, not ?connect_timeout= in DATABASE_URL."
+    )
+_database["OPTIONS"]["connect_timeout"] = DB_CONNECT_TIMEOUT
+if DB_STATEMENT_TIMEOUT_MS:
+    _startup = f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+    _existing = _database["OPTIONS"].get("options")
+    _database["OPTIONS"]["options"] = f"{_existing} {_startup}" if _existing else _startup
 _database.setdefault("TEST", {})
 DATABASES = {"default": _database}
 

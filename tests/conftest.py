@@ -59,6 +59,14 @@ def empty_tenant_caches() -> Iterator[None]:
 
 
 @pytest.fixture
+def fresh_outage_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new process's outage log: nothing counted, the next failure logged at once."""
+    from prosaas import outages
+
+    monkeypatch.setattr(outages, "_outage_log", None)
+
+
+@pytest.fixture
 def business_a(db: None) -> Business:
     return factories.make_business("Business A", time_zone="Asia/Jerusalem", default_country="IL")
 

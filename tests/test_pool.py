@@ -54,7 +54,7 @@ class ConnectionHolder(threading.Thread):
 
 
 def test_exhausted_pool_gives_503_then_the_next_request_succeeds(
-    tiny_pool, api_client_for, owner_a, caplog
+    tiny_pool, fresh_outage_log, api_client_for, owner_a, caplog
 ) -> None:
     client = api_client_for(owner_a)
     connection.close()  # the fixtures' connection goes back to the pool
@@ -62,7 +62,7 @@ def test_exhausted_pool_gives_503_then_the_next_request_succeeds(
     holder.start()
     assert holder.holding.wait(timeout=10)
 
-    with caplog.at_level(logging.WARNING, logger="prosaas.db.pool"):
+    with caplog.at_level(logging.WARNING, logger="prosaas.outages"):
         started = time.monotonic()
         response = client.get("/api/business/")
         waited = time.monotonic() - started
@@ -71,7 +71,8 @@ def test_exhausted_pool_gives_503_then_the_next_request_succeeds(
     assert response["Retry-After"] == "1"
     assert response.json()["code"] == "database_pool_exhausted"
     assert POOL_TIMEOUT <= waited < POOL_TIMEOUT + 5
-    [record] = [r for r in caplog.records if r.name == "prosaas.db.pool"]
+    [record] = [r for r in caplog.records if r.name == "prosaas.outages"]
+    assert "database_pool_exhausted: 1 request answered 503" in record.getMessage()
     assert "Pool size: 1" in record.getMessage()
     assert "Current Checked out connections: 1" in record.getMessage()
 
