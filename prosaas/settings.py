@@ -205,6 +205,14 @@ MEMBERSHIP_CACHE_MAX_ENTRIES = read_int(
 )
 BUSINESS_SETTINGS_CACHE_BROADCAST = read_bool("BUSINESS_SETTINGS_CACHE_BROADCAST", default=True)
 
+# A Redis that is down or frozen must cost a request at most one of these timeouts
+# (seconds; a small fraction of a request's budget, Redis answers in well under 1 ms),
+# after which the caches skip it for CACHE_RETRY_INTERVAL seconds and the database
+# answers (businesses/cache_backends.py: FailFastRedisCache).
+CACHE_CONNECT_TIMEOUT = read_float("CACHE_CONNECT_TIMEOUT", default=0.1, minimum=0.001, maximum=30)
+CACHE_SOCKET_TIMEOUT = read_float("CACHE_SOCKET_TIMEOUT", default=0.2, minimum=0.001, maximum=30)
+CACHE_RETRY_INTERVAL = read_float("CACHE_RETRY_INTERVAL", default=1.0, minimum=0.0, maximum=300)
+
 CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
     _cache = env.cache_url("CACHE_URL")
@@ -213,6 +221,22 @@ if CACHE_URL:
     for _option in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION"):
         if _option.lower() in _cache:
             _cache[_option] = _cache.pop(_option.lower())
+    if _cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        _redis_options = _cache.setdefault("OPTIONS", {})
+        for _option in ("socket_connect_timeout", "socket_timeout"):
+            if _option in _redis_options:
+                raise ImproperlyConfigured(
+                    f"Set the Redis timeouts with CACHE_CONNECT_TIMEOUT and "
+                    f"CACHE_SOCKET_TIMEOUT, not ?{_option}= in CACHE_URL."
+                )
+        _cache["BACKEND"] = "businesses.cache_backends.FailFastRedisCache"
+        _redis_options.update(
+            {
+                "socket_connect_timeout": CACHE_CONNECT_TIMEOUT,
+                "socket_timeout": CACHE_SOCKET_TIMEOUT,
+                "unavailable_retry_interval": CACHE_RETRY_INTERVAL,
+            }
+        )
 else:
     _cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 _cache.setdefault("LOCATION", "prosaas-default")
@@ -238,18 +262,31 @@ CACHES = {
     "memberships": _tenant_cache("memberships", MEMBERSHIP_CACHE_MAX_ENTRIES),
 }
 
-if (
-    DB_TRANSACTION_POOLER
-    and BUSINESS_SETTINGS_CACHE_ENABLED
-    and BUSINESS_SETTINGS_CACHE_BROADCAST
-    and not CACHE_URL
-):
-    raise ImproperlyConfigured(
-        "DB_TRANSACTION_POOLER=true needs a shared cache: set CACHE_URL=redis://... "
-        "Processes keep local-memory caches coherent over LISTEN/NOTIFY, which a "
-        "transaction pooler cannot carry. (Only for a single server process: "
-        "BUSINESS_SETTINGS_CACHE_BROADCAST=false.)"
+# Behind a transaction pooler the tenant caches must live in a store every process
+# shares: a process-local one (local memory, whatever CACHE_URL spells it as, or files
+# on one machine) is kept coherent over LISTEN/NOTIFY, which a transaction pooler
+# cannot carry (the LISTEN lands on a server connection other clients then use).
+# Turning the broadcast off does not help: changes made by other processes and by
+# SQL would then never reach the process's cache.
+_PROCESS_LOCAL_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+    "businesses.cache_backends.LRULocMemCache",
+}
+if DB_TRANSACTION_POOLER and BUSINESS_SETTINGS_CACHE_ENABLED:
+    _local = sorted(
+        alias
+        for alias in ("business_settings", "memberships")
+        if CACHES[alias]["BACKEND"] in _PROCESS_LOCAL_CACHES
     )
+    if _local:
+        raise ImproperlyConfigured(
+            "DB_TRANSACTION_POOLER=true needs a cache shared by every process: set "
+            f"CACHE_URL=redis://... (the {' and '.join(_local)} caches would be "
+            f"{CACHES[_local[0]]['BACKEND']}, local to each process, kept coherent over "
+            "LISTEN/NOTIFY, which a transaction pooler cannot carry), or turn the caches "
+            "off with BUSINESS_SETTINGS_CACHE_ENABLED=false."
+        )
 
 # --- Auth, i18n, static ----------------------------------------------------------------
 

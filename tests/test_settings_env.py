@@ -73,6 +73,8 @@ def test_transaction_pooler_disables_server_side_cursors() -> None:
         ("DEBUG", "yes please"),
         ("BUSINESS_SETTINGS_CACHE_TTL", "ten minutes"),
         ("BUSINESS_SETTINGS_CACHE_MAX_ENTRIES", "0"),
+        ("DB_CONNECT_TIMEOUT", "1"),  # libpq would quietly use 2
+        ("DB_OUTAGE_RETRY_AFTER", "0"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(variable: str, value: str) -> None:
@@ -92,3 +94,29 @@ def test_database_url_must_be_postgresql() -> None:
     result = start_django(DATABASE_URL="mysql://root@localhost/prosaas")
     assert result.returncode != 0
     assert "DATABASE_URL must be a PostgreSQL URL" in result.stderr
+
+
+PRINT_DB_OPTIONS = (
+    "import json, django; django.setup(); from django.conf import settings; "
+    "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+)
+
+
+def test_connect_and_statement_timeouts_come_from_the_environment() -> None:
+    result = run_with_settings(PRINT_DB_OPTIONS)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"connect_timeout": 5}
+    result = run_with_settings(
+        PRINT_DB_OPTIONS, DB_CONNECT_TIMEOUT="3", DB_STATEMENT_TIMEOUT_MS="15000"
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "connect_timeout": 3,
+        "options": "-c statement_timeout=15000",
+    }
+
+
+def test_a_connect_timeout_in_the_url_is_refused_in_favour_of_the_variable() -> None:
+    result = start_django(DATABASE_URL="postgres://app@db.example.com/prosaas?connect_timeout=60")
+    assert result.returncode != 0
+    assert "DB_CONNECT_TIMEOUT" in result.stderr.splitlines()[-1]
