@@ -69,6 +69,10 @@ def discard_broken_connections() -> bool:
     for wrapper in connections.all(initialized_only=True):
         if wrapper.connection is None or not wrapper.errors_occurred:
             continue
+        if wrapper.in_atomic_block:
+            # Still inside a transaction (a test's, or an outer atomic()): a healthy
+            # connection would fail the check below too; its owner rolls it back.
+            continue
         if wrapper.is_usable():  # a statement failed, the connection is fine
             continue
         invalidate = getattr(wrapper.connection, "invalidate", None)  # SQLAlchemy's proxy
