@@ -80,7 +80,12 @@ def service_unavailable_response(cause: OutageCause, request: HttpRequest) -> Js
     # Django would log every 5xx response on its own ("Service Unavailable: /path"),
     # one line per request during an outage; OutageLog reports them instead.
     response._has_been_logged = True  # type: ignore[attr-defined]
-    service_unavailable.send(sender=OutageCause, cause=cause, request=request)
+    # A broken receiver (a metrics exporter) must not turn the 503 into a 500.
+    for receiver, error in service_unavailable.send_robust(
+        sender=OutageCause, cause=cause, request=request
+    ):
+        if isinstance(error, Exception):
+            logger.debug("service_unavailable receiver %r failed: %s", receiver, error)
     return response
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 from django.db import DatabaseError, connection
 
 from prosaas.db_faults import outage_cause
-from prosaas.outages import OutageCause, OutageLog
+from prosaas.outages import (
+    OutageCause,
+    OutageLog,
+    service_unavailable,
+    service_unavailable_response,
+)
 
 
 @pytest.mark.django_db
@@ -55,3 +61,16 @@ def test_the_outage_log_reports_the_count_once_per_interval(
         "database_unavailable: 1 request answered 503 in the last 0.0s; latest error: refused",
         "database_unavailable: 49 requests answered 503 in the last 11.0s; latest error: refused",
     ]
+
+
+def test_a_failing_receiver_of_the_signal_does_not_turn_the_503_into_a_500(rf) -> None:  # type: ignore[no-untyped-def]
+    def broken(sender: object, **kwargs: object) -> None:
+        raise RuntimeError("metrics exporter down")
+
+    service_unavailable.connect(broken)
+    try:
+        response = service_unavailable_response(OutageCause.DATABASE_CONFLICT, rf.get("/api/"))
+    finally:
+        service_unavailable.disconnect(broken)
+    assert (response.status_code, response["Retry-After"]) == (503, "1")
+    assert json.loads(response.content)["code"] == "database_conflict"
