@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 
 import pytest
 from django.db import DatabaseError, connection
@@ -74,3 +75,32 @@ def test_a_failing_receiver_of_the_signal_does_not_turn_the_503_into_a_500(rf) -
         service_unavailable.disconnect(broken)
     assert (response.status_code, response["Retry-After"]) == (503, "1")
     assert json.loads(response.content)["code"] == "database_conflict"
+
+
+def test_a_server_that_never_answers_is_given_up_after_the_connect_timeout(
+    django_db_blocker,  # type: ignore[no-untyped-def]
+) -> None:
+    # A socket that listens but never accepts: the kernel completes the handshake,
+    # then nothing answers libpq's start-up packet, as with a hung server.
+    from dj_db_conn_pool.backends.postgresql.base import DatabaseWrapper
+    from dj_db_conn_pool.core import pool_container
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        settings_dict = {
+            **connection.settings_dict,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "OPTIONS": {"connect_timeout": 2},
+        }
+        wrapper = DatabaseWrapper(settings_dict, alias="silent-server")
+        try:
+            with django_db_blocker.unblock(), pytest.raises(DatabaseError) as raised:
+                wrapper.ensure_connection()
+        finally:
+            if pool_container.has("silent-server"):
+                pool_container.pop("silent-server").dispose()
+    assert outage_cause(raised.value) is OutageCause.DATABASE_UNAVAILABLE
+    assert "timeout expired" in str(raised.value)
