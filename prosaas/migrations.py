@@ -115,9 +115,7 @@ class WithLockTimeout(Operation):
                 before.append(state)
                 state = state.clone()
                 operation.state_forwards(app_label, state)
-            for operation, earlier in zip(
-                reversed(self.operations), reversed(before), strict=True
-            ):
+            for operation, earlier in zip(reversed(self.operations), reversed(before), strict=True):
                 operation.database_backwards(app_label, schema_editor, state, earlier)
                 state = earlier
 
