@@ -90,7 +90,12 @@ class Customer(models.Model):
         ]
         triggers = [
             *db_triggers.customer_sort_key_triggers(),
-            *db_triggers.derived_data_triggers(db_triggers.CUSTOMERS, "customer"),
+            *db_triggers.derived_data_triggers(
+                db_triggers.CUSTOMERS,
+                "customer",
+                row_level_update="(OLD.business_id, OLD.created_at) IS DISTINCT FROM "
+                "(NEW.business_id, NEW.created_at)",
+            ),
         ]
 
     def __str__(self) -> str:

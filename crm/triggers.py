@@ -107,7 +107,6 @@ NEWEST_INTERACTION_SQL = """GREATEST(
     (SELECT max(x.created_at) FROM call_log AS x WHERE x.customer_id = c.id),
     (SELECT max(x.created_at) FROM whatsapp_message AS x WHERE x.customer_id = c.id)
 )"""
-LEADS_COUNT_SQL = "(SELECT count(*) FROM leads AS x WHERE x.customer_id = c.id)"
 
 INSERT, UPDATE, DELETE = "INSERT", "UPDATE", "DELETE"
 
@@ -178,6 +177,31 @@ def _changes(table: CountedTable, operation: str) -> str:
 
 def _sort_keys_sql(table: CountedTable, operation: str) -> str:
     changes = _changes(table, operation)
+    per_customer = f"""
+        SELECT ch.customer_id, sum(ch.leads) AS leads, max(ch.added) AS added,
+               max(ch.removed) AS removed
+        FROM ({changes}) AS ch
+        GROUP BY ch.customer_id
+    """
+    if operation == INSERT:
+        # New rows only move keys forward (a count up, a time to the newest), which the
+        # UPDATE applies to the row's latest version under its lock: one statement. The
+        # subquery locks the customers in id order (LockRows above the Sort), so two
+        # multi-customer inserts cannot deadlock.
+        return f"""
+            UPDATE customer AS c SET
+                sort_leads_count = c.sort_leads_count + d.leads,
+                sort_last_interaction_at = GREATEST(c.sort_last_interaction_at, d.added)
+            FROM (
+                SELECT locked.id, a.leads, a.added
+                FROM customer AS locked JOIN ({per_customer}) AS a ON a.customer_id = locked.id
+                ORDER BY locked.id
+                FOR NO KEY UPDATE OF locked
+            ) AS d
+            WHERE c.id = d.id;
+        """
+    # A row taken away may have been the newest: lock first, then recompute in a new
+    # statement, whose snapshot sees every write committed before the locks were granted.
     return f"""
         PERFORM 1 FROM customer
         WHERE id IN (SELECT ch.customer_id FROM ({changes}) AS ch)
@@ -190,12 +214,7 @@ def _sort_keys_sql(table: CountedTable, operation: str) -> str:
                 ) THEN {NEWEST_INTERACTION_SQL}
                 ELSE GREATEST(c.sort_last_interaction_at, d.added)
             END
-        FROM (
-            SELECT ch.customer_id, sum(ch.leads) AS leads, max(ch.added) AS added,
-                   max(ch.removed) AS removed
-            FROM ({changes}) AS ch
-            GROUP BY ch.customer_id
-        ) AS d
+        FROM ({per_customer}) AS d
         WHERE c.id = d.customer_id;
     """
 
@@ -211,10 +230,20 @@ def _referencing(operation: str) -> pgtrigger.Referencing:
 _OPERATIONS = {INSERT: pgtrigger.Insert, UPDATE: pgtrigger.Update, DELETE: pgtrigger.Delete}
 
 
-def derived_data_triggers(table: CountedTable, prefix: str) -> list[pgtrigger.Trigger]:
-    """AFTER ... FOR EACH STATEMENT triggers, one per operation, for ``table``."""
+def derived_data_triggers(
+    table: CountedTable, prefix: str, *, row_level_update: str | None = None
+) -> list[pgtrigger.Trigger]:
+    """AFTER ... FOR EACH STATEMENT triggers, one per operation, for ``table``.
+
+    ``row_level_update``: make the UPDATE trigger a row-level one that fires only when
+    this condition holds (for the customer, whose rows the activity triggers update all
+    the time, and whose counted columns almost never change).
+    """
     triggers = []
     for operation, pg_operation in _OPERATIONS.items():
+        if operation == UPDATE and row_level_update is not None:
+            triggers.append(_row_level_update(table, prefix, row_level_update))
+            continue
         body = _stats_sql(table, operation)
         if table.activity:
             body = _sort_keys_sql(table, operation) + body
@@ -231,14 +260,35 @@ def derived_data_triggers(table: CountedTable, prefix: str) -> list[pgtrigger.Tr
     return triggers
 
 
+def _row_level_update(table: CountedTable, prefix: str, condition: str) -> pgtrigger.Trigger:
+    rows = f"""
+        SELECT 1 AS sign, NEW.{table.tenant_column} AS {table.tenant_column},
+               NEW.created_at AS created_at
+        UNION ALL SELECT -1, OLD.{table.tenant_column}, OLD.created_at
+    """
+    body = _stats_sql(table, UPDATE).replace(_signed_rows(UPDATE), rows)
+    return pgtrigger.Trigger(
+        name=f"{prefix}_derived_update",
+        level=pgtrigger.Row,
+        when=pgtrigger.After,
+        operation=pgtrigger.Update,
+        condition=pgtrigger.Condition(f"({condition})"),
+        func=_compact(body) + " RETURN NULL;",
+    )
+
+
 def customer_sort_key_triggers() -> list[pgtrigger.Trigger]:
     """The customer's own guards of its sort keys.
 
-    - On INSERT the keys are computed from the rows that already point at the new id
-      (none, unless a restore or a deferred foreign key loads the rows first): a value
-      written by the inserter (a fixture, a copy of another database) is never trusted.
+    - On INSERT the keys start at (0, NULL): a new customer has no rows yet (they point
+      at it by a foreign key), and a value written by the inserter (a fixture, a copy
+      of another database) is never trusted. The rows a restore loads afterwards are
+      counted by their own triggers. (Not computed from the rows: that would cost four
+      index probes per imported customer, or scans while a bulk load has dropped the
+      indexes; rows loaded *before* their customer under a deferred foreign key are left
+      to ``customer_sort_keys --check/--fix``.)
     - On UPDATE a change of the keys is kept only when it comes from the activity
-      triggers (``pg_trigger_depth() > 1``) or from the repair code, which sets
+      triggers (issued from inside a trigger) or from the repair code, which sets
       ``crm.sort_keys_writer``; a stale instance saved from the admin or a shell
       writes back the keys it loaded, and those are silently kept as they are.
     """
@@ -249,10 +299,9 @@ def customer_sort_key_triggers() -> list[pgtrigger.Trigger]:
             when=pgtrigger.Before,
             operation=pgtrigger.Insert,
             func=_compact(
-                f"""
-                SELECT {LEADS_COUNT_SQL.replace("c.id", "NEW.id")},
-                       {NEWEST_INTERACTION_SQL.replace("c.id", "NEW.id")}
-                INTO NEW.sort_leads_count, NEW.sort_last_interaction_at;
+                """
+                NEW.sort_leads_count := 0;
+                NEW.sort_last_interaction_at := NULL;
                 RETURN NEW;
                 """
             ),
@@ -262,14 +311,16 @@ def customer_sort_key_triggers() -> list[pgtrigger.Trigger]:
             level=pgtrigger.Row,
             when=pgtrigger.Before,
             operation=pgtrigger.Update,
+            # Evaluated before the function is called, so the activity triggers' own
+            # updates (issued from a trigger: depth 1 here) cost no function call.
             condition=pgtrigger.Condition(
-                "((OLD.sort_leads_count, OLD.sort_last_interaction_at) IS DISTINCT FROM "
+                "(pg_trigger_depth() < 1 AND "
+                "(OLD.sort_leads_count, OLD.sort_last_interaction_at) IS DISTINCT FROM "
                 "(NEW.sort_leads_count, NEW.sort_last_interaction_at))"
             ),
             func=_compact(
                 f"""
-                IF pg_trigger_depth() < 2
-                   AND coalesce(current_setting('{SORT_KEYS_WRITER_SETTING}', true), '') <> 'on'
+                IF coalesce(current_setting('{SORT_KEYS_WRITER_SETTING}', true), '') <> 'on'
                 THEN
                     NEW.sort_leads_count := OLD.sort_leads_count;
                     NEW.sort_last_interaction_at := OLD.sort_last_interaction_at;

@@ -49,10 +49,10 @@ class WithLockTimeout(Operation):
         self,
         operations: Sequence[Operation],
         *,
-        lock_timeout_ms: int = 2000,
-        attempts: int = 8,
+        lock_timeout_ms: int = 500,
+        attempts: int = 20,
         first_pause: float = 0.5,
-        max_pause: float = 10.0,
+        max_pause: float = 5.0,
     ) -> None:
         if lock_timeout_ms <= 0 or attempts < 1 or first_pause < 0:
             raise ValueError("lock_timeout_ms and attempts must be positive.")
