@@ -112,16 +112,18 @@ def run(ctx: BenchContext) -> ScenarioResult:
         )
         cursor.fetchall()
 
+    stop = threading.Event()
+
     def report(cursor: Any, rng: random.Random, n: int) -> None:
         cursor.connection.autocommit = False
         try:
             cursor.execute("SELECT count(*) FROM customer WHERE business_id = %s", [business_id])
             cursor.fetchall()
-            time.sleep(1.5)
+            stop.wait(1.5)  # the transaction stays open, holding its lock on customer
         finally:
             cursor.connection.rollback()
             cursor.connection.autocommit = True
-        time.sleep(3)
+        stop.wait(3)
 
     plan: list[tuple[str, Callable[[Any, random.Random, int], None]]] = [
         ("writer: lead", write_lead),
@@ -132,7 +134,6 @@ def run(ctx: BenchContext) -> ScenarioResult:
         ("reader: lead page", read_leads),
     ]
     clients = [Client(kind) for kind, _ in plan]
-    stop = threading.Event()
     threads = [
         threading.Thread(target=_loop, args=(client, stop, step))
         for client, (_, step) in zip(clients, plan, strict=True)
@@ -141,13 +142,13 @@ def run(ctx: BenchContext) -> ScenarioResult:
     threads.append(threading.Thread(target=_loop, args=(report_client, stop, report)))
     for thread in threads:
         thread.start()
-    time.sleep(1.0)  # the clients are running before the migration starts
+    time.sleep(min(1.0, ctx.load_seconds))  # the clients run before the migration starts
     began = time.perf_counter()
     try:
         call_command("migrate", "crm", verbosity=0)
     finally:
         migrate_seconds = time.perf_counter() - began
-        time.sleep(0.5)
+        time.sleep(min(0.5, ctx.load_seconds))
         stop.set()
         for thread in threads:
             thread.join()
