@@ -13,9 +13,11 @@ One trigger per operation, because a trigger with transition tables fires for on
 
 Concurrency:
 
-- Sort keys: the customers a statement touches are locked first, in id order (two bulk
-  writers never deadlock on each other's customers), and changed in the next statement.
-  A count moves by a delta, which is exact under the row lock. A row that was the
+- Sort keys: the customers a statement touches are locked in id order (two bulk writers
+  never deadlock on each other's customers). New rows only move keys forward, applied in
+  one UPDATE to the row's latest version under its lock. For deletes and updates the
+  lock comes first and the change in the next statement; a count moves by a delta,
+  which is exact under the row lock. A row that was the
   customer's newest and is deleted, moved or re-timed makes the trigger recompute the
   newest time from the rows; that statement starts after the lock was granted, so under
   READ COMMITTED it sees every write committed by whoever held the lock before.
