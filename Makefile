@@ -10,12 +10,14 @@ INSTALLED := $(VENV)/.installed
 export DEBUG ?= true
 
 .PHONY: run test lint format migrations-check migrate seed bench bench-small db-stop clean-db help
+.PHONY: lint-migrations
 
 help:
 	@echo "make run               set up everything, seed the demo, serve on http://127.0.0.1:8000"
 	@echo "make test              run the test suite"
 	@echo "make lint              ruff lint and format check"
 	@echo "make migrations-check  fail if models and migrations disagree"
+	@echo "make lint-migrations   lint every migration's SQL (sqlmigrate, forwards) with squawk"
 	@echo "make bench             run the benchmarks, update results and docs (docs/performance.md)"
 	@echo "make bench-small       the same on seconds' worth of data (a smoke run)"
 	@echo "make db-stop           stop the embedded PostgreSQL"
@@ -54,6 +56,13 @@ format: $(INSTALLED)
 
 migrations-check: $(INSTALLED)
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# --- issue 12: migration safety ---------------------------------------------------------
+# The SQL of every migration of the project's apps, linted by squawk; the exceptions and
+# their reasons are in prosaas/lint_migrations.py.
+lint-migrations: $(INSTALLED)
+	$(BIN)/python -m prosaas.lint_migrations
+# --- end issue 12 -----------------------------------------------------------------------
 
 # Own database (<name>_bench on the same server); data is generated once and reused.
 bench: $(INSTALLED)

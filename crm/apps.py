@@ -4,10 +4,6 @@ from django.apps import AppConfig
 
 
 class CrmConfig(AppConfig):
+    # The customer sort keys and the tenant statistics are kept by database triggers
+    # (crm/triggers.py), so there are no signal receivers to connect here.
     name = "crm"
-
-    def ready(self) -> None:
-        # Keep the customer sort keys in step with every ORM write (crm/activity.py).
-        from crm.activity import connect_receivers
-
-        connect_receivers()

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F
 from django.utils import timezone
 
+from crm import triggers as db_triggers
 from crm.indexes import NamedIndex, newest_first_index
 from crm.sort_keys import last_interaction_rank, leads_count_rank
 
@@ -50,11 +51,12 @@ class Customer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     # Sort keys of the intelligence list's activity orderings (see crm/sort_keys.py),
-    # kept up to date by crm.activity on every ORM write of a lead, call or message.
+    # kept exact by the database's triggers on leads, calls and messages (crm/triggers.py),
+    # whatever writes them; a save of this model cannot overwrite them (see the guard).
     # Only for ordering: the API shows counts and times computed live. A plain integer
-    # (no >= 0 check) so that drift from a bypassed write can never block a later one.
+    # (no >= 0 check) so that drift from a repaired bug can never block a later write.
     sort_leads_count = models.IntegerField(
-        default=0, editable=False, help_text="Sort key: number of leads."
+        default=0, db_default=0, editable=False, help_text="Sort key: number of leads."
     )
     sort_last_interaction_at = models.DateTimeField(
         null=True,
@@ -84,6 +86,15 @@ class Customer(models.Model):
                 F("business"),
                 last_interaction_rank().desc(),
                 name="idx_customer_business_last_interaction_rank",
+            ),
+        ]
+        triggers = [
+            *db_triggers.customer_sort_key_triggers(),
+            *db_triggers.derived_data_triggers(
+                db_triggers.CUSTOMERS,
+                "customer",
+                row_level_update="(OLD.business_id, OLD.created_at) IS DISTINCT FROM "
+                "(NEW.business_id, NEW.created_at)",
             ),
         ]
 
@@ -140,6 +151,7 @@ class Lead(models.Model):
             newest_first_index("idx_leads_tenant_created", "business"),
             newest_first_index("idx_leads_customer_created", "customer"),
         ]
+        triggers = db_triggers.derived_data_triggers(db_triggers.LEADS, "leads")
 
     def __str__(self) -> str:
         return f"Lead {self.pk} ({self.status})"
@@ -264,6 +276,7 @@ class CallLog(models.Model):
             newest_first_index("idx_call_log_business_created", "business"),
             newest_first_index("idx_call_log_customer_created", "customer"),
         ]
+        triggers = db_triggers.derived_data_triggers(db_triggers.CALLS, "call_log")
 
     def __str__(self) -> str:
         return f"Call {self.call_sid}"
@@ -328,6 +341,79 @@ class WhatsAppMessage(models.Model):
             ),
             newest_first_index("idx_whatsapp_message_customer_created", "customer"),
         ]
+        triggers = db_triggers.derived_data_triggers(db_triggers.WHATSAPP, "whatsapp_message")
 
     def __str__(self) -> str:
         return f"WhatsApp {self.provider_message_id}"
+
+
+# --- Tenant statistics counters, kept by the triggers of crm/triggers.py ----------------
+
+
+def _counter() -> models.BigIntegerField:
+    return models.BigIntegerField(default=0, db_default=0)
+
+
+class TenantStatsCounter(models.Model):
+    """One of a tenant's ``STATS_SLOTS`` rows of running totals; the totals are the sums.
+
+    Written only by the triggers (and repaired by ``manage.py customer_sort_keys --fix``).
+    No foreign-key constraint to ``business``: the triggers add to these rows while a
+    business's rows are deleted, in whatever order Django's collector picks, so a
+    constraint would fail the deletion; rows of a deleted business are removed by --fix.
+    """
+
+    pk = models.CompositePrimaryKey("business", "slot")
+    business = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,  # the primary key leads with business_id
+    )
+    slot = models.SmallIntegerField()
+    customers = _counter()
+    leads = _counter()
+    leads_from_calls = _counter()
+    leads_converted_from_calls = _counter()
+    leads_from_whatsapp = _counter()
+    leads_converted_from_whatsapp = _counter()
+    leads_meeting_ready = _counter()
+    calls = _counter()
+    calls_ai_processed = _counter()
+    whatsapp = _counter()
+    whatsapp_ai_processed = _counter()
+
+    class Meta:
+        db_table = "tenant_stats_counter"
+
+    def __str__(self) -> str:
+        return f"Counters of business {self.business_id}, slot {self.slot}"
+
+
+class TenantStatsBucket(models.Model):
+    """New customers and leads of a tenant per 15 minutes of their ``created_at`` (UTC).
+
+    "Today" in any time zone is a range of these buckets (see crm/triggers.py). Split in
+    slots like the totals, so that concurrent inserts of the current quarter hour do not
+    queue on one row.
+    """
+
+    pk = models.CompositePrimaryKey("business", "bucket_start", "slot")
+    business = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,  # the primary key leads with business_id
+    )
+    bucket_start = models.DateTimeField()
+    slot = models.SmallIntegerField()
+    customers = _counter()
+    leads = _counter()
+
+    class Meta:
+        db_table = "tenant_stats_bucket"
+
+    def __str__(self) -> str:
+        return f"New rows of business {self.business_id} from {self.bucket_start}, slot {self.slot}"

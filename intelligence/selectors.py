@@ -2,7 +2,9 @@
 
 Each is one SQL query, whatever the tenant's size: the list and the detail carry every
 customer's counts and latest rows as correlated subqueries (intelligence/expressions.py),
-the totals count each table once with FILTER clauses.
+the totals sum the tenant's counter rows that the database's triggers keep
+(crm/triggers.py, crm/stats_counters.py). ``tenant_stats_from_rows`` computes the same
+totals by counting every row, for the tests and the benchmark to compare against.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from businesses.models import Business
+from crm import stats_counters
 from crm.models import CallLog, Customer, Lead, Source, WhatsAppMessage
+from crm.triggers import CONVERTED_STATUSES as CONVERTED_STATUS_VALUES
+from crm.triggers import MEETING_READY_STATUS as MEETING_READY_VALUE
 from intelligence.expressions import activity_annotations
 from intelligence.filters import CustomerIntelligenceFilter
 from intelligence.ordering import DEFAULT_ORDERING, ORDERINGS
@@ -27,9 +32,10 @@ from intelligence.ordering import DEFAULT_ORDERING, ORDERINGS
 # The customer's own columns on the page; notes and the sort keys stay in the table.
 CUSTOMER_FIELDS = ("id", "name", "phone_e164", "email", "source", "created_at")
 
-# A lead has converted when it is qualified (ready for a meeting) or won.
-CONVERTED_STATUSES = (Lead.Status.QUALIFIED, Lead.Status.WON)
-MEETING_READY_STATUS = Lead.Status.QUALIFIED
+# A lead has converted when it is qualified (ready for a meeting) or won. The triggers
+# count with the same values (crm/triggers.py); the tests check that they agree.
+CONVERTED_STATUSES = tuple(Lead.Status(value) for value in CONVERTED_STATUS_VALUES)
+MEETING_READY_STATUS = Lead.Status(MEETING_READY_VALUE)
 
 
 def customer_intelligence_list(
@@ -109,7 +115,31 @@ def _table_counts(model: type[Model], **counts: Count) -> Subquery:
 
 
 def tenant_stats(*, business: Business, now: datetime | None = None) -> TenantStats:
-    """The business's totals; "today" is today in the business's time zone."""
+    """The business's totals; "today" is today in the business's time zone.
+
+    One query over at most ``STATS_SLOTS`` counter rows and a day of 15-minute buckets,
+    whatever the tenant's history (crm/stats_counters.py).
+    """
+    start, end = today_bounds(business.settings.time_zone, now=now)
+    counts = stats_counters.read_counters(business_id=business.pk, start=start, end=end)
+    return TenantStats(
+        total_customers=counts["customers"],
+        new_customers_today=counts["customers_today"],
+        total_leads=counts["leads"],
+        new_leads_today=counts["leads_today"],
+        total_calls=counts["calls"],
+        total_whatsapp=counts["whatsapp"],
+        call_conversion_rate=rate(counts["leads_converted_from_calls"], counts["leads_from_calls"]),
+        whatsapp_conversion_rate=rate(
+            counts["leads_converted_from_whatsapp"], counts["leads_from_whatsapp"]
+        ),
+        meeting_ready_leads=counts["leads_meeting_ready"],
+        ai_processed_interactions=counts["calls_ai_processed"] + counts["whatsapp_ai_processed"],
+    )
+
+
+def tenant_stats_from_rows(*, business: Business, now: datetime | None = None) -> TenantStats:
+    """The same totals counted from every row of the tenant (the definition; slow)."""
     start, end = today_bounds(business.settings.time_zone, now=now)
     today = Q(created_at__gte=start, created_at__lt=end)
     by_call = Q(source=Source.CALL)

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Triggers declared on the models, created by migrations (issue 12: derived data).
+    "pgtrigger",
     "businesses",
     "crm",
     "intelligence",

@@ -1,7 +1,9 @@
-"""The customer sort keys follow every ORM write, and drift is found and repaired."""
+"""The customer sort keys follow every write (the database's triggers), and drift is found
+and repaired by manage.py customer_sort_keys."""
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import UTC, datetime, timedelta
 from io import StringIO
@@ -11,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from crm.activity import find_drift, recompute_sort_keys
-from crm.models import CallLog, Customer, Lead, WhatsAppMessage
+from crm.models import CallLog, Customer, Lead
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -86,11 +88,11 @@ def test_rows_without_a_customer_touch_no_customer(business_a, django_assert_num
     assert keys(customer) == (0, None)
 
 
-def test_a_new_row_costs_one_update_and_an_unrelated_change_none(
+def test_a_write_costs_the_application_only_its_own_statement(
     business_a, django_assert_num_queries
 ) -> None:
     customer = factories.make_customer(business_a)
-    with django_assert_num_queries(2):  # INSERT, then the customer's key UPDATE
+    with django_assert_num_queries(1):  # the INSERT; its trigger runs inside it
         call = factories.make_call(business_a, customer, status=CallLog.Status.RINGING)
     call = CallLog.objects.get(pk=call.pk)
     call.status = CallLog.Status.COMPLETED
@@ -98,6 +100,7 @@ def test_a_new_row_costs_one_update_and_an_unrelated_change_none(
         call.save()
     with django_assert_num_queries(1):
         call.save(update_fields=["summary"])
+    assert keys(customer) == (0, call.created_at)
 
 
 def test_a_partly_loaded_row_can_still_be_saved(business_a) -> None:
@@ -125,44 +128,122 @@ def test_deleting_a_customer_keeps_its_rows_unlinked(business_a) -> None:
     assert lead.customer_id is None
 
 
-def bulk_rows(business, customer) -> None:
+def test_bulk_create_update_and_queryset_delete_keep_the_keys(business_a) -> None:
+    first, second = factories.make_customer(business_a), factories.make_customer(business_a)
     Lead.objects.bulk_create(
-        Lead(business=business, customer=customer, created_at=T0 + timedelta(minutes=i))
+        Lead(business=business_a, customer=first, created_at=T0 + timedelta(minutes=i))
         for i in range(3)
     )
-    WhatsAppMessage.objects.bulk_create(
-        [
-            WhatsAppMessage(
-                business=business,
-                customer=customer,
-                provider_message_id="wamid.bulk",
-                to_number=customer.phone_e164,
-                direction=WhatsAppMessage.Direction.INBOUND,
-                status=WhatsAppMessage.Status.RECEIVED,
-                created_at=T0 + timedelta(days=1),
-            )
-        ]
+    assert keys(first) == (3, T0 + timedelta(minutes=2))
+    Lead.objects.filter(created_at__gte=T0 + timedelta(minutes=1)).update(customer=second)
+    assert keys(first) == (1, T0)
+    assert keys(second) == (2, T0 + timedelta(minutes=2))
+    Lead.objects.filter(customer=second).update(created_at=T0 - timedelta(days=1))
+    assert keys(second) == (2, T0 - timedelta(days=1))
+    Lead.objects.all().delete()
+    assert keys(first) == (0, None) and keys(second) == (0, None)
+    assert find_drift() == []
+
+
+def raw(sql: str, params: list[object] | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def test_raw_sql_insert_update_delete_keep_the_keys(business_a) -> None:
+    first, second = factories.make_customer(business_a), factories.make_customer(business_a)
+    raw(
+        "INSERT INTO leads (tenant_id, customer_id, name, phone_e164, email, source, status,"
+        " notes, created_at, updated_at)"
+        " SELECT %s, %s, '', '', '', 'call', 'new', '', %s + i * interval '1 hour', now()"
+        " FROM generate_series(0, 4) AS i",
+        [business_a.pk, first.pk, T0],
     )
+    assert keys(first) == (5, T0 + timedelta(hours=4))
+    # Move the two newest to the other customer, re-time one of the rest, delete one.
+    raw(
+        "UPDATE leads SET customer_id = %s WHERE created_at >= %s",
+        [second.pk, T0 + timedelta(hours=3)],
+    )
+    assert keys(first) == (3, T0 + timedelta(hours=2))
+    assert keys(second) == (2, T0 + timedelta(hours=4))
+    raw("UPDATE leads SET created_at = created_at - interval '10 days' WHERE created_at = %s", [T0])
+    raw("DELETE FROM leads WHERE created_at = %s", [T0 + timedelta(hours=2)])
+    assert keys(first) == (2, T0 + timedelta(hours=1))
+    assert find_drift() == []
 
 
-def test_bulk_writes_drift_until_recomputed(business_a, business_b) -> None:
+def test_copy_of_calls_and_messages_keeps_the_keys(business_a) -> None:
+    customer = factories.make_customer(business_a)
+    calls = "".join(
+        f"{business_a.pk}\t{customer.pk}\tCAcopy{i}\t+1\t+2\tinbound\tcompleted\t0\t\t\t\t"
+        f"{(T0 + timedelta(minutes=i)).isoformat()}\t{T0.isoformat()}\n"
+        for i in range(50)
+    )
+    with connection.cursor() as cursor:
+        cursor.copy_expert(
+            "COPY call_log (business_id, customer_id, call_sid, from_number, to_number,"
+            " direction, status, duration, summary, transcript, recording_url, created_at,"
+            " updated_at) FROM STDIN",
+            io.StringIO(calls),
+        )
+    assert keys(customer) == (0, T0 + timedelta(minutes=49))
+    assert find_drift() == []
+
+
+def test_a_stale_customer_saved_in_full_does_not_overwrite_the_keys(business_a) -> None:
+    customer = factories.make_customer(business_a)
+    stale = Customer.objects.get(pk=customer.pk)  # loaded with (0, None)
+    factories.make_lead(business_a, customer, created_at=T0)
+    stale.name = "Renamed in the admin"
+    stale.save()
+    stale.refresh_from_db()
+    assert stale.name == "Renamed in the admin"
+    assert keys(stale) == (1, T0)
+    # Nor can a deliberate write outside the repair code set them.
+    Customer.objects.filter(pk=customer.pk).update(sort_leads_count=42)
+    raw("UPDATE customer SET sort_last_interaction_at = NULL WHERE id = %s", [customer.pk])
+    assert keys(customer) == (1, T0)
+
+
+def test_a_customer_inserted_with_made_up_keys_gets_the_real_ones(business_a) -> None:
+    customer = Customer.objects.create(
+        business=business_a, name="Imported", phone_e164="+14155550123", sort_leads_count=7
+    )
+    assert keys(customer) == (0, None)
+
+
+def make_drift(customer: Customer) -> None:
+    """Break the keys the way only a bug in the repair path could."""
+    with transaction.atomic():
+        raw("SELECT set_config('crm.sort_keys_writer', 'on', true)")
+        raw("UPDATE customer SET sort_leads_count = 0 WHERE id = %s", [customer.pk])
+
+
+def test_drift_is_found_and_repaired_for_one_business_only(business_a, business_b) -> None:
     drifting = factories.make_customer(business_a)
     other = factories.make_customer(business_b)
-    bulk_rows(business_a, drifting)
+    for at in (T0, T0 + timedelta(days=1)):
+        factories.make_lead(business_a, drifting, created_at=at)
+    factories.make_lead(business_b, other, created_at=T0)
+    make_drift(drifting)
     [drift] = find_drift()
-    assert (drift.customer_id, drift.stored_leads_count, drift.leads_count) == (drifting.pk, 0, 3)
+    assert (drift.customer_id, drift.stored_leads_count, drift.leads_count) == (drifting.pk, 0, 2)
     assert drift.last_interaction_at == T0 + timedelta(days=1)
     assert recompute_sort_keys(business_id=business_b.pk) == 0
     assert recompute_sort_keys(business_id=business_a.pk) == 1
     assert find_drift() == []
-    assert keys(drifting) == (3, T0 + timedelta(days=1))
-    assert keys(other) == (0, None)
+    assert keys(drifting) == (2, T0 + timedelta(days=1))
+    assert keys(other) == (1, T0)
     assert recompute_sort_keys() == 0  # writes only what is wrong
 
 
 def test_command_check_reports_drift_and_fails_then_fix_repairs_it(business_a) -> None:
     customer = factories.make_customer(business_a)
-    bulk_rows(business_a, customer)
+    for _ in range(3):
+        factories.make_lead(business_a, customer, created_at=T0)
+    make_drift(customer)
     out = StringIO()
     with pytest.raises(CommandError, match="1 customers have drifted"):
         call_command("customer_sort_keys", "--check", stdout=out)
@@ -181,6 +262,27 @@ def test_command_needs_a_mode_and_an_existing_business(business_a) -> None:
         call_command("customer_sort_keys")
     with pytest.raises(CommandError, match="No business"):
         call_command("customer_sort_keys", "--check", "--business", "no-such-slug")
+    with pytest.raises(CommandError, match="batch-size"):
+        call_command("customer_sort_keys", "--backfill", "--batch-size", "0")
+
+
+def test_backfill_fills_rows_written_without_triggers_in_batches(business_a) -> None:
+    customers = [factories.make_customer(business_a) for _ in range(5)]
+    # As a restore with triggers disabled (pg_restore --disable-triggers) would leave it.
+    raw("SET LOCAL session_replication_role = replica")
+    for index, customer in enumerate(customers):
+        factories.make_lead(business_a, customer, created_at=T0 + timedelta(hours=index))
+    raw("SET LOCAL session_replication_role = origin")
+    assert len(find_drift()) == 5
+    out, err = StringIO(), StringIO()
+    call_command("customer_sort_keys", "--backfill", "--batch-size", "2", stdout=out, stderr=err)
+    assert "5 customers changed" in out.getvalue()
+    assert "statistics counters repaired in 1 of" in out.getvalue()
+    call_command("customer_sort_keys", "--check", stdout=StringIO())
+    # Resuming from the last id touches only that batch, and finds nothing left to do.
+    out = StringIO()
+    call_command("customer_sort_keys", "--backfill", "--from-id", str(customers[-1].pk), stdout=out)
+    assert "0 customers changed" in out.getvalue()
 
 
 def test_seed_demo_leaves_no_drift(settings) -> None:

@@ -1,22 +1,12 @@
-"""Fill in the customer sort keys from the existing leads, calls and messages.
+"""Formerly the sort-key backfill: one UPDATE of every customer in one transaction.
 
-The statement is frozen here rather than imported from ``crm.activity`` so that this
-migration keeps meaning what it meant when it was written. It is the same set-based
-computation as ``manage.py customer_sort_keys --fix``, which can repair the keys at any
-time later. It runs before the sort-key indexes exist, so it does not maintain them.
+That held row locks on the whole table for the length of the update and missed rows
+committed meanwhile. The backfill now runs after the triggers exist (0026), in batches
+of its own short transactions (0027, ``manage.py customer_sort_keys --backfill``). This
+migration stays, empty, because 0014 depends on it.
 """
 
 from django.db import migrations
-
-BACKFILL = """
-UPDATE customer AS c
-SET sort_leads_count = (SELECT count(*) FROM leads AS l WHERE l.customer_id = c.id),
-    sort_last_interaction_at = GREATEST(
-        (SELECT max(l.created_at) FROM leads AS l WHERE l.customer_id = c.id),
-        (SELECT max(k.created_at) FROM call_log AS k WHERE k.customer_id = c.id),
-        (SELECT max(w.created_at) FROM whatsapp_message AS w WHERE w.customer_id = c.id)
-    )
-"""
 
 
 class Migration(migrations.Migration):
@@ -24,6 +14,4 @@ class Migration(migrations.Migration):
         ("crm", "0012_customer_sort_keys"),
     ]
 
-    operations = [
-        migrations.RunSQL(BACKFILL, reverse_sql=migrations.RunSQL.noop),
-    ]
+    operations: list[migrations.operations.base.Operation] = []
