@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import connections
+from django.db import connections, transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -271,6 +271,23 @@ def test_a_replica_stopped_mid_run_costs_no_error(replication: ReplicaPair, tena
     replication.wait_until_replayed()
     monitor.forget()
     assert served_by(client.get("/api/intelligence/customers/")) == "replica1"
+
+
+def test_reads_inside_a_transaction_and_outside_a_request_go_to_the_primary(
+    tenant: Tenant,
+) -> None:
+    routing, token = db_routing.begin_request()
+    try:
+        assert db_routing.route_reads_to_replica(tenant.manager.pk) == "replica1"
+        assert Customer.objects.all().db == "replica1"
+        with transaction.atomic():
+            # The transaction may hold writes the replica cannot have.
+            assert Customer.objects.all().db == "default"
+        assert Customer.objects.all().db == "replica1"
+        assert Customer.objects.all().db == routing.read_alias
+    finally:
+        db_routing.end_request(token)
+    assert Customer.objects.all().db == "default"
 
 
 # --- helpers ---------------------------------------------------------------------------
