@@ -80,6 +80,10 @@ class LagMonitor:
         else:
             self._states.pop(alias, None)
 
+    def remember(self, state: ReplicaState) -> None:
+        """Record a measurement made elsewhere (the bench's steady state)."""
+        self._states[state.alias] = state
+
     def snapshot(self) -> dict[str, ReplicaState]:
         """The last measurement of each replica, without measuring (for metrics)."""
         return dict(self._states)

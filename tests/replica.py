@@ -84,7 +84,9 @@ class Server:
 class ReplicaPair:
     """A primary and its streaming hot standby under one temporary directory."""
 
-    def __init__(self) -> None:
+    def __init__(self, server_settings: dict[str, object] | None = None) -> None:
+        # Extra postgresql.conf lines for both servers (the bench gives more memory).
+        self.server_settings = dict(server_settings or {})
         self.bin_dir = postgres_bin_dir()
         self.root = Path(tempfile.mkdtemp(prefix="prosaas-replication-"))
         self.run_as: str | None = None
@@ -96,10 +98,17 @@ class ReplicaPair:
     # --- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
+        self.start_primary()
+        self.add_standby()
+
+    def start_primary(self) -> None:
         self._run("initdb", "-D", str(self.primary.data_dir), "--auth=trust", "-U", "postgres",
                   "--encoding=UTF8", "--no-sync")  # fmt: skip
         self._configure(self.primary, wal_senders=True)
         self._pg_ctl(self.primary, "start")
+
+    def add_standby(self) -> None:
+        """Copies the primary as it is now (pg_basebackup -R) and starts the copy."""
         self._run("pg_basebackup", "-R", "-X", "stream", "-c", "fast", "--no-sync",
                   "-D", str(self.standby.data_dir),
                   "-d", f"host=127.0.0.1 port={self.primary.port} user=postgres")  # fmt: skip
@@ -193,6 +202,7 @@ class ReplicaPair:
         }
         if wal_senders:
             settings.update({"wal_level": "replica", "max_wal_senders": 4})
+        settings.update(self.server_settings)
         lines = "".join(f"{key} = {value}\n" for key, value in settings.items())
         with (server.data_dir / "postgresql.conf").open("a") as conf:
             conf.write(f"\n# prosaas replica test fixture\n{lines}")
@@ -201,6 +211,10 @@ class ReplicaPair:
         log = self.root / f"{server.name}.log"
         self._run("pg_ctl", "-D", str(server.data_dir), "-l", str(log), "-w",
                   "-t", str(START_TIMEOUT), action, *extra)  # fmt: skip
+
+    def run_client(self, program: str, *args: str) -> None:
+        """Runs a client program of the same PostgreSQL version (pg_dump, pg_restore)."""
+        self._run(program, *args)
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.bin_dir / program), *args]

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from bench.scenarios import cache, concurrency, indexes, intelligence, overhead, scaling
+from bench.scenarios import (
+    cache,
+    concurrency,
+    indexes,
+    intelligence,
+    overhead,
+    replicas,
+    scaling,
+)
 
-SCENARIOS = [intelligence, overhead, indexes, scaling, concurrency, cache]
+SCENARIOS = [intelligence, overhead, indexes, scaling, concurrency, cache, replicas]
