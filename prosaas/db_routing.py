@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import logging
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -54,7 +55,6 @@ class RequestRouting:
     read_alias: str = PRIMARY
     # Why the request reads from the primary although its view allows a replica.
     fallback: str = ""
-    tried: list[str] = field(default_factory=list)
 
     def on_replica(self) -> bool:
         return self.read_alias != PRIMARY
@@ -90,8 +90,8 @@ def read_alias() -> str:
 
 # --- Choosing a replica ----------------------------------------------------------------
 
-_round_robin = 0
-_round_robin_lock = threading.Lock()
+# Round robin over the replicas; next() on a count is atomic under the GIL.
+_turns = itertools.count()
 
 
 def route_reads_to_replica(user_id: int | None) -> str:
@@ -106,17 +106,13 @@ def route_reads_to_replica(user_id: int | None) -> str:
     if user_id is not None and wrote_recently(user_id):
         return _stay_on_primary(routing, "read_your_writes")
     max_lag = settings.REPLICA_MAX_LAG_SECONDS
-    global _round_robin
-    with _round_robin_lock:
-        start = _round_robin
-        _round_robin += 1
+    start = next(_turns)
     reasons = []
     for offset in range(len(aliases)):
         alias = aliases[(start + offset) % len(aliases)]
         state = monitor.state(alias)
         if state is not None and state.usable(max_lag):
             routing.read_alias, routing.fallback = alias, ""
-            routing.tried.append(alias)
             return alias
         reasons.append("lagging" if state is not None and not state.problem else "unavailable")
     return _stay_on_primary(routing, "lagging" if "lagging" in reasons else "unavailable")

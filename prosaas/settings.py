@@ -179,15 +179,14 @@ if 0 < REPLICA_READ_YOUR_WRITES_SECONDS < REPLICA_MAX_LAG_SECONDS:
         f"than REPLICA_MAX_LAG_SECONDS={REPLICA_MAX_LAG_SECONDS}: a user could read from a "
         "replica that has not yet replayed their own write."
     )
-DATABASES.update(
-    replica_databases(
-        parse_replica_urls(env.str("DATABASE_REPLICA_URLS", default="")),
-        primary=_database,
-        connect_timeout=REPLICA_CONNECT_TIMEOUT,
-    )
+_replicas = replica_databases(
+    parse_replica_urls(env.str("DATABASE_REPLICA_URLS", default="")),
+    primary=_database,
+    connect_timeout=REPLICA_CONNECT_TIMEOUT,
 )
-# The aliases the router may read from, in order of preference.
-DATABASE_REPLICA_ALIASES: list[str] = [alias for alias in DATABASES if alias != "default"]
+DATABASES.update(_replicas)
+# The aliases the router may read from (round robin among the healthy ones).
+DATABASE_REPLICA_ALIASES: list[str] = list(_replicas)
 DATABASE_ROUTERS = ["prosaas.db_router.ReplicaRouter"]
 # --- end read replicas ------------------------------------------------------------------
 
@@ -269,7 +268,7 @@ if (
 
 # Read-your-writes (issue 15) keeps each user's last write time in the default cache;
 # in local memory another process would not see it and could serve a stale replica.
-if len(DATABASES) > 1 and not CACHE_URL and REPLICA_READ_YOUR_WRITES_SECONDS > 0:
+if DATABASE_REPLICA_ALIASES and not CACHE_URL and REPLICA_READ_YOUR_WRITES_SECONDS > 0:
     raise ImproperlyConfigured(
         "DATABASE_REPLICA_URLS needs a shared cache for read-your-writes: set "
         "CACHE_URL=redis://... (or REPLICA_READ_YOUR_WRITES_SECONDS=0 to accept that a "
