@@ -9,12 +9,12 @@ INSTALLED := $(VENV)/.installed
 # Development defaults; production sets its own environment (see README).
 export DEBUG ?= true
 
-.PHONY: run test lint format migrations-check migrate seed bench bench-small db-stop clean-db help
-.PHONY: lint-migrations
+.PHONY: run test test-pgbouncer lint format migrations-check migrate seed bench bench-small db-stop clean-db help lint-migrations
 
 help:
 	@echo "make run               set up everything, seed the demo, serve on http://127.0.0.1:8000"
 	@echo "make test              run the test suite"
+	@echo "make test-pgbouncer    the API behind PgBouncer in transaction mode (needs pgbouncer, Redis)"
 	@echo "make lint              ruff lint and format check"
 	@echo "make migrations-check  fail if models and migrations disagree"
 	@echo "make lint-migrations   lint every migration's SQL (sqlmigrate, forwards) with squawk"
@@ -45,6 +45,11 @@ run: seed
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
+
+# The service behind a PgBouncer the suite starts itself (tests/smoke_pgbouncer.py); not
+# part of `make test`, whose own set-up and fault tests need a direct connection.
+test-pgbouncer: $(INSTALLED)
+	$(BIN)/python -m pytest tests/smoke_pgbouncer.py
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -33,6 +33,8 @@ class ServerConfig:
     pool_timeout: float = 5.0
     workers: int = 2
     threads: int = 16
+    # Extra environment for the server (the replica scenario points it at other servers).
+    env: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         if not self.pooled:
@@ -82,6 +84,7 @@ class BenchServer:
                 "BENCH_STATS_DIR": self._stats_dir.name,
             }
         )
+        env.update(dict(self.config.env))
         # The project's settings need DEBUG (or a SECRET_KEY) to start; bench.settings
         # turns DEBUG off again once they are read.
         env.setdefault("DEBUG", "true")

@@ -36,6 +36,7 @@ from crm.serializers import (
     LeadStatusHistorySerializer,
     WhatsAppMessageSerializer,
 )
+from prosaas.replica_views import ReplicaReadsMixin
 
 
 @contextmanager
@@ -48,6 +49,7 @@ def service_errors() -> Iterator[None]:
 
 
 class CustomerViewSet(
+    ReplicaReadsMixin,
     TenantScopedViewMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -59,6 +61,8 @@ class CustomerViewSet(
     """The tenant's customers, newest first. A phone number is unique per business."""
 
     queryset = Customer.objects.none()  # for the schema only; see get_queryset
+    # Only the list may lag a little; a single record is read where it was written.
+    replica_read_actions = frozenset({"list"})
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -86,6 +90,7 @@ class CustomerViewSet(
 
 
 class LeadViewSet(
+    ReplicaReadsMixin,
     TenantScopedViewMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -97,6 +102,8 @@ class LeadViewSet(
     optional ``status_reason``) is recorded in the lead's status history."""
 
     queryset = Lead.objects.none()  # for the schema only; see get_queryset
+    # Only the list may lag a little; a single record is read where it was written.
+    replica_read_actions = frozenset({"list"})
     serializer_class = LeadSerializer
     filterset_class = LeadFilter
     pagination_class = NewestFirstPagination
@@ -126,7 +133,7 @@ class LeadViewSet(
 @extend_schema(
     parameters=[OpenApiParameter("lead_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
 )
-class LeadStatusHistoryView(TenantScopedViewMixin, generics.ListAPIView):
+class LeadStatusHistoryView(ReplicaReadsMixin, TenantScopedViewMixin, generics.ListAPIView):
     """A lead's status changes, newest first: who changed it, from what, why, and how."""
 
     queryset = LeadStatusHistory.objects.none()  # for the schema only; see get_queryset
@@ -173,6 +180,7 @@ class IngestionCreateMixin:
     },
 )
 class CallLogViewSet(
+    ReplicaReadsMixin,
     TenantScopedViewMixin,
     IngestionCreateMixin,
     mixins.ListModelMixin,
@@ -181,6 +189,8 @@ class CallLogViewSet(
     """The tenant's calls, newest first. POST ingests a call, idempotent on ``call_sid``."""
 
     queryset = CallLog.objects.none()  # for the schema only; see get_queryset
+    # Only the list may lag a little; a single record is read where it was written.
+    replica_read_actions = frozenset({"list"})
     serializer_class = CallLogSerializer
     filterset_class = CallLogFilter
     pagination_class = NewestFirstPagination
@@ -211,6 +221,7 @@ class CallLogViewSet(
     },
 )
 class WhatsAppMessageViewSet(
+    ReplicaReadsMixin,
     TenantScopedViewMixin,
     IngestionCreateMixin,
     mixins.ListModelMixin,
@@ -220,6 +231,8 @@ class WhatsAppMessageViewSet(
     a message, idempotent on the provider's message id within the business."""
 
     queryset = WhatsAppMessage.objects.none()  # for the schema only; see get_queryset
+    # Only the list may lag a little; a single record is read where it was written.
+    replica_read_actions = frozenset({"list"})
     serializer_class = WhatsAppMessageSerializer
     filterset_class = WhatsAppMessageFilter
     pagination_class = NewestFirstPagination

@@ -20,6 +20,7 @@ from intelligence.selectors import customer_intelligence_list, tenant_stats
 from intelligence.serializers import CustomerIntelligenceSerializer, TenantStatsSerializer
 from prosaas.filters import StrictDjangoFilterBackend
 from prosaas.pagination import StrictCursorPagination
+from prosaas.replica_views import ReplicaReadsMixin
 
 ORDERING_PARAM = "ordering"
 
@@ -42,7 +43,7 @@ def ordering_from(request: Request) -> str:
         )
     ]
 )
-class CustomerIntelligenceListView(TenantScopedViewMixin, generics.ListAPIView):
+class CustomerIntelligenceListView(ReplicaReadsMixin, TenantScopedViewMixin, generics.ListAPIView):
     """The business's customers with counts, latest lead, last call and recent activity.
 
     One SQL query per page, whatever the tenant's size (docs/intelligence.md).
@@ -68,7 +69,9 @@ class CustomerIntelligenceListView(TenantScopedViewMixin, generics.ListAPIView):
 
 
 @extend_schema(parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)])
-class CustomerIntelligenceDetailView(TenantScopedViewMixin, generics.RetrieveAPIView):
+class CustomerIntelligenceDetailView(
+    ReplicaReadsMixin, TenantScopedViewMixin, generics.RetrieveAPIView
+):
     """One customer with the same fields as in the list; another tenant's id is a 404."""
 
     allowed_roles = MANAGING_ROLES
@@ -79,7 +82,7 @@ class CustomerIntelligenceDetailView(TenantScopedViewMixin, generics.RetrieveAPI
         return customer_intelligence_list(business=self.request.business)
 
 
-class TenantStatsView(APIView):
+class TenantStatsView(ReplicaReadsMixin, APIView):
     """The business's totals and rates; "today" is today in the business's time zone."""
 
     permission_classes = [IsTenantMember]

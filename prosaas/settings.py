@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so that it counts every query of the request (sessions, auth, views).
     "prosaas.query_metrics.QueryMetricsMiddleware",
+    # Which database serves the request's reads; says so in Server-Timing (issue 15).
+    "prosaas.replica_middleware.ReplicaRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -177,6 +179,46 @@ if DB_STATEMENT_TIMEOUT_MS:
 _database.setdefault("TEST", {})
 DATABASES = {"default": _database}
 
+# --- Read replicas (issue 15) ------------------------------------------------------------
+#
+# DATABASE_REPLICA_URLS: zero or more comma-separated PostgreSQL URLs of hot standbys,
+# each pooled like the primary (aliases replica1, replica2, ...). prosaas.db_router
+# sends only the views marked ``replica_reads`` there (GETs of the intelligence
+# screen and the CRM lists), and only while the replica's replay lag is within
+# REPLICA_MAX_LAG_SECONDS (checked at most every REPLICA_LAG_CHECK_SECONDS per
+# process). A user who wrote within REPLICA_READ_YOUR_WRITES_SECONDS reads from the
+# primary; the time of the last write is kept in the default cache, which must be
+# shared by all processes (CACHE_URL) for that to hold across processes. See
+# docs/scaling.md.
+from prosaas.replica_settings import parse_replica_urls, replica_databases  # noqa: E402
+
+REPLICA_MAX_LAG_SECONDS = read_float(
+    "REPLICA_MAX_LAG_SECONDS", default=5.0, minimum=0.1, maximum=3600
+)
+REPLICA_LAG_CHECK_SECONDS = read_float(
+    "REPLICA_LAG_CHECK_SECONDS", default=2.0, minimum=0.1, maximum=60
+)
+REPLICA_READ_YOUR_WRITES_SECONDS = read_float(
+    "REPLICA_READ_YOUR_WRITES_SECONDS", default=10.0, minimum=0, maximum=3600
+)
+REPLICA_CONNECT_TIMEOUT = read_int("REPLICA_CONNECT_TIMEOUT", default=2, minimum=1, maximum=60)
+if 0 < REPLICA_READ_YOUR_WRITES_SECONDS < REPLICA_MAX_LAG_SECONDS:
+    raise ImproperlyConfigured(
+        f"REPLICA_READ_YOUR_WRITES_SECONDS={REPLICA_READ_YOUR_WRITES_SECONDS} is shorter "
+        f"than REPLICA_MAX_LAG_SECONDS={REPLICA_MAX_LAG_SECONDS}: a user could read from a "
+        "replica that has not yet replayed their own write."
+    )
+_replicas = replica_databases(
+    parse_replica_urls(env.str("DATABASE_REPLICA_URLS", default="")),
+    primary=_database,
+    connect_timeout=REPLICA_CONNECT_TIMEOUT,
+)
+DATABASES.update(_replicas)
+# The aliases the router may read from (round robin among the healthy ones).
+DATABASE_REPLICA_ALIASES: list[str] = list(_replicas)
+DATABASE_ROUTERS = ["prosaas.db_router.ReplicaRouter"]
+# --- end read replicas ------------------------------------------------------------------
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Request query budget --------------------------------------------------------------
@@ -289,6 +331,15 @@ if DB_TRANSACTION_POOLER and BUSINESS_SETTINGS_CACHE_ENABLED:
             "LISTEN/NOTIFY, which a transaction pooler cannot carry), or turn the caches "
             "off with BUSINESS_SETTINGS_CACHE_ENABLED=false."
         )
+
+# Read-your-writes (issue 15) keeps each user's last write time in the default cache;
+# in local memory another process would not see it and could serve a stale replica.
+if DATABASE_REPLICA_ALIASES and not CACHE_URL and REPLICA_READ_YOUR_WRITES_SECONDS > 0:
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_URLS needs a shared cache for read-your-writes: set "
+        "CACHE_URL=redis://... (or REPLICA_READ_YOUR_WRITES_SECONDS=0 to accept that a "
+        "user may not see their own write for up to REPLICA_MAX_LAG_SECONDS)."
+    )
 
 # --- Auth, i18n, static ----------------------------------------------------------------
 

@@ -20,6 +20,8 @@ PROJECT_PREFIXES = (
     "CACHE_URL",
     "BUSINESS_SETTINGS",
     "MEMBERSHIP",
+    "DATABASE_REPLICA_URLS",  # issue 15
+    "REPLICA_",
 )
 # Enough for settings to load with DEBUG off; a test overrides any of them.
 BASE_ENV = {

@@ -11,6 +11,7 @@ from bench.scenarios import (
     intelligence,
     migrate_under_load,
     overhead,
+    replicas,
     scaling,
     stats,
 )
@@ -22,7 +23,8 @@ SCENARIOS = [
     scaling,
     concurrency,
     cache,
-    # issue 12: derived data kept by triggers, migrations under load
+    replicas,
+    # issue 12: derived data kept by triggers, migrations under load (last: it migrates)
     stats,
     ingestion,
     migrate_under_load,
