@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Database triggers declared on the models (cache invalidation outbox, derived data).
+    "pgtrigger",
     "businesses",
     "crm",
     "intelligence",
