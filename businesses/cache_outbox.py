@@ -134,6 +134,16 @@ class OutboxDrainer:
             self._drained.wait(FIRST_DRAIN_WAIT_SECONDS)
         return time.monotonic() < self._trusted_until
 
+    def wait_until_trusted(self, timeout: float) -> bool:
+        """Wait for a drain that vouches for the shared cache (tests, start-up)."""
+        deadline = time.monotonic() + timeout
+        self._ensure_thread()
+        while time.monotonic() < deadline:
+            if time.monotonic() < self._trusted_until:
+                return True
+            time.sleep(0.01)
+        return False
+
     def shared_cache_failed(self) -> None:
         """A reader or writer could not reach Redis: stop trusting it until a drain
         succeeds (what was invalidated meanwhile is in the outbox)."""
