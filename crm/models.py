@@ -251,9 +251,13 @@ class CallLog(models.Model):
     class Meta:
         db_table = "call_log"
         constraints = [
-            # A constraint rather than unique=True: the same unique index, without the
-            # extra varchar_pattern_ops index Django adds for LIKE queries we never run.
-            models.UniqueConstraint(fields=["call_sid"], name="call_log_call_sid_uniq"),
+            # Unique within the tenant, not across tenants: a tenant must neither learn
+            # that another holds an id nor be able to squat one (a provider's ids are
+            # only as unique as each tenant's own account makes them). It also keeps
+            # the tenant column in every unique key (a distributed, sharded table).
+            models.UniqueConstraint(
+                fields=["business", "call_sid"], name="call_log_business_call_sid_uniq"
+            ),
         ]
         indexes = [
             NamedIndex(

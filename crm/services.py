@@ -3,7 +3,7 @@
 Every function is keyword-only and atomic. Callers pass values that are already
 validated and normalised (phones in E.164); the services enforce what only the
 database can decide under concurrency: one customer per phone and tenant, one call
-per ``call_sid``, one WhatsApp message per provider id and tenant, and a status
+per ``call_sid`` and tenant, one WhatsApp message per provider id and tenant, and a status
 history that records each change with the status it really replaced.
 
 Rows are written with ``save()``/``create()`` so that model signals fire (the
@@ -37,22 +37,11 @@ if TYPE_CHECKING:
 RecordT = TypeVar("RecordT", bound=models.Model)
 
 CUSTOMER_PHONE_CONSTRAINT = "customer_business_phone_uniq"
-CALL_SID_CONSTRAINT = "call_log_call_sid_uniq"
+CALL_SID_CONSTRAINT = "call_log_business_call_sid_uniq"
 WHATSAPP_PROVIDER_ID_CONSTRAINT = "whatsapp_message_business_provider_id_uniq"
 
 LEAD_EDITABLE_FIELDS = frozenset({"customer", "name", "phone_e164", "email", "source", "notes"})
 CUSTOMER_EDITABLE_FIELDS = frozenset({"name", "phone_e164", "email", "source", "notes"})
-
-
-class CallSidConflict(Exception):
-    """The ``call_sid`` is already recorded for another business.
-
-    ``call_sid`` is unique across tenants, so the call cannot be stored; the message
-    deliberately says nothing about the other record.
-    """
-
-    def __init__(self, call_sid: str) -> None:
-        super().__init__(f"The call_sid {call_sid!r} is already registered elsewhere.")
 
 
 @dataclass(frozen=True)
@@ -295,11 +284,11 @@ def call_log_ingest(
     customer: Customer | None = None,
     **details: Any,
 ) -> Ingested[CallLog]:
-    """Record a call once per ``call_sid``; a retry returns the stored call unchanged.
+    """Record a call once per ``call_sid`` within the tenant; a retry returns the stored
+    call unchanged. Another tenant's call with the same id is neither seen nor in the way.
 
     The customer is the other party: the caller of an inbound call, the callee of an
-    outbound one. Raises ``CallSidConflict`` when the ``call_sid`` belongs to another
-    business (it is unique across the table, so it cannot be stored here either).
+    outbound one.
     """
     _check_same_tenant(business.pk, customer)
     if customer is None:
@@ -315,14 +304,11 @@ def call_log_ingest(
         status=status,
         **details,
     )
-    result = _save_once(
+    return _save_once(
         call,
         constraint=CALL_SID_CONSTRAINT,
-        find_existing=lambda: selectors.call_by_sid(call_sid=call_sid),
+        find_existing=lambda: selectors.call_by_sid(business=business, call_sid=call_sid),
     )
-    if result.record.business_id != business.pk:
-        raise CallSidConflict(call_sid)
-    return result
 
 
 @transaction.atomic
