@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F
@@ -67,6 +68,24 @@ class Customer(models.Model):
 
     class Meta:
         db_table = "customer"
+        triggers = [
+            # A customer stays in its tenant, whoever writes: save(), update(), raw SQL.
+            # (A check in save() would miss the last two.) SQLSTATE 23000, so Django
+            # raises IntegrityError.
+            pgtrigger.Trigger(
+                name="customer_business_read_only",
+                level=pgtrigger.Row,
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition("OLD.business_id IS DISTINCT FROM NEW.business_id"),
+                func=(
+                    "RAISE EXCEPTION 'customer % cannot move from business % to %', "
+                    "OLD.id, OLD.business_id, NEW.business_id "
+                    "USING ERRCODE = 'integrity_constraint_violation', "
+                    "CONSTRAINT = 'customer_business_read_only';"
+                ),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["business", "phone_e164"], name="customer_business_phone_uniq"
