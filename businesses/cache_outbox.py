@@ -98,6 +98,7 @@ class OutboxDrainer:
         self._failures_seen = 0  # Redis errors reported by readers and writers
         self._trusted_until = 0.0  # monotonic; 0: not trusted
         self.drained_rows = 0
+        self.more_to_drain = False
         self.drain_failures = 0
         self.connection_failures = 0
 
@@ -192,11 +193,14 @@ class OutboxDrainer:
         except Exception:
             # The shared backend: the rows stay for the next attempt.
             connection.rollback()
+            self.more_to_drain = False
             self.drain_failures += 1
             self._untrust()
             _warn_now_and_then("Could not drain the cache outbox into the shared cache.")
             return False
         self.drained_rows += len(rows)
+        # A full batch with rows left: go on at once rather than after a poll interval.
+        self.more_to_drain = bool(left) and len(rows) == BATCH_SIZE
         with self._lock:
             clean = not left and self._failures_seen == failures_before
             self._trusted_until = time.monotonic() + TRUST_SECONDS if clean else 0.0
@@ -215,6 +219,8 @@ class OutboxDrainer:
             self._trusted_until = 0.0
 
     def _ensure_thread(self) -> bool:
+        if not self._wanted:
+            return False
         thread = self._thread
         if thread is not None and thread.is_alive():
             return False
@@ -281,6 +287,8 @@ class _DrainerThread(threading.Thread):
             while not self.stop_requested.is_set():
                 if self.drainer.shared:
                     self.drainer.drain_once(connection)
+                    if self.drainer.more_to_drain:
+                        continue
                 elif time.monotonic() - last_purge >= LOCAL_PURGE_INTERVAL_SECONDS:
                     self.drainer.purge_once(connection)
                     last_purge = time.monotonic()
