@@ -107,10 +107,10 @@ class Keyspace(Generic[T]):
         self.broadcast = broadcast if self.is_process_local else None
         if self.broadcast is not None:
             self.broadcast.register(self)
-        # The outbox vouches for a shared backend; with a local one its drainer only
-        # keeps the table small.
-        self.outbox = outbox if not self.is_disabled else None
-        self._drains_outbox = self.outbox is not None and not self.is_process_local
+        # The outbox vouches for a shared backend; otherwise (local memory, or caching
+        # turned off) its drainer only keeps the table small.
+        self.outbox = outbox
+        self._drains_outbox = outbox is not None and not (self.is_process_local or self.is_disabled)
         if self._drains_outbox:
             self.outbox.register(self)  # type: ignore[union-attr]
         if max_generations is None:
