@@ -268,7 +268,12 @@ class _DrainerThread(threading.Thread):
         backoff = Backoff(RECONNECT_DELAYS)
         while not self.stop_requested.is_set():
             try:
-                self._run_connected(on_connect=backoff.reset)
+                if self.drainer.shared:
+                    self._drain_connected(on_connect=backoff.reset)
+                else:
+                    self._purge()
+                    backoff.reset()
+                    self.stop_requested.wait(LOCAL_PURGE_INTERVAL_SECONDS)
             except Exception:
                 delay = backoff.next_delay()
                 self.drainer.connection_failures += 1
@@ -279,21 +284,26 @@ class _DrainerThread(threading.Thread):
                 )
                 self.stop_requested.wait(delay)
 
-    def _run_connected(self, on_connect: Callable[[], None]) -> None:
+    def _drain_connected(self, on_connect: Callable[[], None]) -> None:
+        """Drain every POLL_SECONDS (at once after a full batch) on one connection."""
         connection = psycopg2.connect(**self.drainer._connection_params())
         try:
             on_connect()
-            last_purge = 0.0
             while not self.stop_requested.is_set():
-                if self.drainer.shared:
-                    self.drainer.drain_once(connection)
-                    if self.drainer.more_to_drain:
-                        continue
-                elif time.monotonic() - last_purge >= LOCAL_PURGE_INTERVAL_SECONDS:
-                    self.drainer.purge_once(connection)
-                    last_purge = time.monotonic()
+                self.drainer.drain_once(connection)
+                if self.drainer.more_to_drain:
+                    continue
                 self.drainer._wake.wait(POLL_SECONDS)
                 self.drainer._wake.clear()
+        finally:
+            connection.close()
+
+    def _purge(self) -> None:
+        """Process-local caches: a short connection every LOCAL_PURGE_INTERVAL_SECONDS,
+        rather than one more held open next to the listener's."""
+        connection = psycopg2.connect(**self.drainer._connection_params())
+        try:
+            self.drainer.purge_once(connection)
         finally:
             connection.close()
 
