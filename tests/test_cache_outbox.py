@@ -32,6 +32,7 @@ from tests.test_cache_processes import Worker
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEADLINE = 1.5
+RESUME_DEADLINE = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -213,10 +214,13 @@ def test_a_membership_deleted_while_redis_is_frozen_stays_refused_once_it_is_bac
     finally:
         redis_process.send_signal(signal.SIGCONT)
 
-    # From Redis's recovery on: never the revoked membership, and within the deadline
-    # the cache is trusted again (a hit), because the outbox reached Redis.
+    # From Redis's recovery on: never the revoked membership, and the cache is trusted
+    # again (a hit) once the outbox has reached Redis. The revocation itself was in
+    # force from its commit; how soon the cache resumes also depends on how long the
+    # Redis client waits before calling a Redis that failed again, hence the larger
+    # bound here.
     answers: list[dict[str, Any]] = []
-    deadline = time.monotonic() + DEADLINE
+    deadline = time.monotonic() + RESUME_DEADLINE
     while time.monotonic() < deadline and not (answers and answers[-1]["hit"]):
         answers.append(worker.ask(f"memberships {user.pk}"))
         time.sleep(0.02)
