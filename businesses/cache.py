@@ -29,6 +29,8 @@ from django.conf import settings
 
 from businesses.cache_broadcast import InvalidationBroadcast
 from businesses.cache_keyspace import Keyspace
+from businesses.cache_outbox import OutboxDrainer
+from businesses.cache_triggers import BUSINESS_SETTINGS_KEYSPACE, MEMBERSHIPS_KEYSPACE
 
 BUSINESS_SETTINGS_ALIAS = "business_settings"
 MEMBERSHIPS_ALIAS = "memberships"
@@ -103,15 +105,17 @@ class BusinessSettingsCache(Keyspace[CachedBusiness]):
         alias: str = BUSINESS_SETTINGS_ALIAS,
         ttl: float,
         broadcast: InvalidationBroadcast | None = None,
+        outbox: OutboxDrainer | None = None,
     ) -> None:
         super().__init__(
-            name="business-settings",
+            name=BUSINESS_SETTINGS_KEYSPACE,
             alias=alias,
             ttl=ttl,
             schema_version=BUSINESS_SETTINGS_SCHEMA_VERSION,
             encode=_encode_business,
             decode=_decode_business,
             broadcast=broadcast,
+            outbox=outbox,
         )
 
     def set(
@@ -132,15 +136,17 @@ class MembershipCache(Keyspace[CachedMemberships]):
         alias: str = MEMBERSHIPS_ALIAS,
         ttl: float,
         broadcast: InvalidationBroadcast | None = None,
+        outbox: OutboxDrainer | None = None,
     ) -> None:
         super().__init__(
-            name="memberships",
+            name=MEMBERSHIPS_KEYSPACE,
             alias=alias,
             ttl=ttl,
             schema_version=MEMBERSHIPS_SCHEMA_VERSION,
             encode=_encode_memberships,
             decode=_decode_memberships,
             broadcast=broadcast,
+            outbox=outbox,
         )
 
     def set(self, user_id: int, memberships: CachedMemberships) -> None:
@@ -151,6 +157,7 @@ class MembershipCache(Keyspace[CachedMemberships]):
 
 _lock = threading.Lock()
 _broadcast: InvalidationBroadcast | None = None
+_outbox: OutboxDrainer | None = None
 _business_settings_cache: BusinessSettingsCache | None = None
 _membership_cache: MembershipCache | None = None
 
@@ -165,14 +172,24 @@ def get_invalidation_broadcast() -> InvalidationBroadcast | None:
     return _broadcast
 
 
+def get_outbox_drainer() -> OutboxDrainer:
+    """The process's drainer of the invalidation outbox (``businesses.cache_outbox``)."""
+    global _outbox
+    if _outbox is None:
+        with _lock:
+            if _outbox is None:
+                _outbox = OutboxDrainer()
+    return _outbox
+
+
 def get_business_settings_cache() -> BusinessSettingsCache:
     global _business_settings_cache
     if _business_settings_cache is None:
-        broadcast = get_invalidation_broadcast()
+        broadcast, outbox = get_invalidation_broadcast(), get_outbox_drainer()
         with _lock:
             if _business_settings_cache is None:
                 _business_settings_cache = BusinessSettingsCache(
-                    ttl=settings.BUSINESS_SETTINGS_CACHE_TTL, broadcast=broadcast
+                    ttl=settings.BUSINESS_SETTINGS_CACHE_TTL, broadcast=broadcast, outbox=outbox
                 )
     return _business_settings_cache
 
@@ -180,24 +197,25 @@ def get_business_settings_cache() -> BusinessSettingsCache:
 def get_membership_cache() -> MembershipCache:
     global _membership_cache
     if _membership_cache is None:
-        broadcast = get_invalidation_broadcast()
+        broadcast, outbox = get_invalidation_broadcast(), get_outbox_drainer()
         with _lock:
             if _membership_cache is None:
                 _membership_cache = MembershipCache(
-                    ttl=settings.BUSINESS_SETTINGS_CACHE_TTL, broadcast=broadcast
+                    ttl=settings.BUSINESS_SETTINGS_CACHE_TTL, broadcast=broadcast, outbox=outbox
                 )
     return _membership_cache
 
 
 def listen_for_invalidations() -> None:
-    """Called by the WSGI/ASGI entry points: serving processes hear each other's
-    invalidations (a no-op with a shared backend or with broadcasting turned off)."""
-    broadcast = get_invalidation_broadcast()
-    if broadcast is None:
-        return
+    """Called by the WSGI/ASGI entry points: serving processes hear the invalidations
+    (LISTEN, for process-local caches) and drain the outbox (into a shared cache; with
+    local ones, only keeping it small). Threads start on each process's first read."""
     # Creating the caches registers them as receivers before anything is heard.
     caches_ = (get_business_settings_cache(), get_membership_cache())
-    if any(cache.broadcast is not None for cache in caches_):
+    if any(cache.outbox is not None for cache in caches_):
+        get_outbox_drainer().drain_in_this_process()
+    broadcast = get_invalidation_broadcast()
+    if broadcast is not None and any(cache.broadcast is not None for cache in caches_):
         broadcast.listen_in_this_process()
 
 
@@ -225,4 +243,5 @@ def cache_report() -> dict[str, Any]:
         "business_settings": business_settings.stats(),
         "memberships": get_membership_cache().stats(),
         "broadcast": broadcast.status() if broadcast is not None else None,
+        "outbox": get_outbox_drainer().status(),
     }

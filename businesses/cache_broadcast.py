@@ -27,7 +27,7 @@ import select
 import threading
 import uuid
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,6 +80,24 @@ class Message:
         )
 
 
+class Backoff:
+    """Delays between reconnection attempts: longer after each failure in a row, back to
+    the first once a connection succeeds (a database that comes back after an outage
+    is reconnected to within the first delay, however many outages came before)."""
+
+    def __init__(self, delays: tuple[float, ...]) -> None:
+        self.delays = delays
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        delay = self.delays[min(self.failures, len(self.delays) - 1)]
+        self.failures += 1
+        return delay
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
 def _batches(ids: Iterable[int]) -> Iterator[tuple[int, ...]]:
     batch: list[int] = []
     for business_id in ids:
@@ -111,6 +129,7 @@ class InvalidationBroadcast:
         self._listening = threading.Event()
         self.received = 0
         self.connection_failures = 0
+        self.last_reconnect_delay: float | None = None
 
     # --- sending ---------------------------------------------------------------------
 
@@ -163,6 +182,7 @@ class InvalidationBroadcast:
             "channel": CHANNEL,
             "received": self.received,
             "connection_failures": self.connection_failures,
+            "last_reconnect_delay": self.last_reconnect_delay,
         }
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -234,14 +254,13 @@ class _ListenerThread(threading.Thread):
         self.stop_requested = threading.Event()
 
     def run(self) -> None:
-        failures = 0
+        backoff = Backoff(RECONNECT_DELAYS)
         while not self.stop_requested.is_set():
             try:
-                self._listen()
-                failures = 0
+                self._listen(on_listening=backoff.reset)
             except Exception:
-                delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
-                failures += 1
+                delay = backoff.next_delay()
+                self.broadcast.last_reconnect_delay = delay
                 logger.warning(
                     "Cache invalidation listener lost its connection; caches in this "
                     "process are bypassed until it reconnects (retry in %ss).",
@@ -251,12 +270,13 @@ class _ListenerThread(threading.Thread):
                 self.broadcast._disconnected()
                 self.stop_requested.wait(delay)
 
-    def _listen(self) -> None:
+    def _listen(self, on_listening: Callable[[], None]) -> None:
         connection = psycopg2.connect(**self.broadcast._connection_params())
         try:
             connection.autocommit = True
             with connection.cursor() as cursor:
                 cursor.execute(f"LISTEN {CHANNEL}")
+            on_listening()
             self.broadcast._connected()
             logger.info("Cache invalidation listener is listening on %s.", CHANNEL)
             while not self.stop_requested.is_set():

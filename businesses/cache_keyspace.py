@@ -36,6 +36,7 @@ from redis.exceptions import RedisError
 
 from businesses.cache_backends import LRULocMemCache
 from businesses.cache_broadcast import InvalidationBroadcast
+from businesses.cache_outbox import OutboxDrainer
 
 logger = logging.getLogger("businesses.cache")
 
@@ -48,6 +49,11 @@ COUNTERS = ("hits", "misses", "sets", "invalidations", "clears", "errors")
 # the database can answer: reads then miss and writes are skipped, and it is logged.
 BACKEND_ERRORS: tuple[type[Exception], ...] = (OSError, RedisError)
 WARNING_INTERVAL_SECONDS = 60
+# Process-local generation counters kept per entry the backend can hold, at most; past
+# that the keyspace starts a new namespace (as ``clear`` does) instead of growing.
+GENERATIONS_PER_ENTRY = 4
+# The bound when the backend does not say how many entries it holds.
+DEFAULT_MAX_GENERATIONS = 100_000
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ class Keyspace(Generic[T]):
         encode: Callable[[T], Any],
         decode: Callable[[Any], T],
         broadcast: InvalidationBroadcast | None = None,
+        outbox: OutboxDrainer | None = None,
+        max_generations: int | None = None,
     ) -> None:
         self.name = name
         self.alias = alias
@@ -99,6 +107,20 @@ class Keyspace(Generic[T]):
         self.broadcast = broadcast if self.is_process_local else None
         if self.broadcast is not None:
             self.broadcast.register(self)
+        # The outbox vouches for a shared backend; otherwise (local memory, or caching
+        # turned off) its drainer only keeps the table small.
+        self.outbox = outbox
+        self._drains_outbox = outbox is not None and not (self.is_process_local or self.is_disabled)
+        if self._drains_outbox:
+            self.outbox.register(self)  # type: ignore[union-attr]
+        if max_generations is None:
+            backend = self.backend
+            max_generations = (
+                GENERATIONS_PER_ENTRY * backend.max_entries
+                if isinstance(backend, LRULocMemCache)
+                else DEFAULT_MAX_GENERATIONS
+            )
+        self.max_generations = max_generations
 
     # --- the backend -----------------------------------------------------------------
 
@@ -150,7 +172,13 @@ class Keyspace(Generic[T]):
         return Lookup(value, None if value is not None else tokens)
 
     def _trustworthy(self) -> bool:
-        return self.broadcast is None or self.broadcast.caches_trustworthy()
+        if self.broadcast is not None and not self.broadcast.caches_trustworthy():
+            return False
+        if self.outbox is not None:
+            if self._drains_outbox:
+                return self.outbox.shared_cache_trustworthy()
+            self.outbox.ensure_running()
+        return True
 
     def _read_local(self, key_id: int) -> tuple[Any, Tokens]:
         with self._lock:
@@ -258,22 +286,45 @@ class Keyspace(Generic[T]):
         ids = list(ids)
         if not ids:
             return
+        try:
+            self._invalidate_in_backend(ids)
+        except BACKEND_ERRORS:
+            # With the outbox drained by the serving processes, the entries are
+            # invalidated once the backend answers again, and not served before.
+            self._backend_failed("invalidate", ids, stale=not self._drains_outbox)
+            return
+        self._count("invalidations", len(ids))
+
+    def drain(self, ids: Iterable[int]) -> None:
+        """Invalidate ``ids`` for the outbox drainer: raises if the backend fails."""
+        ids = list(ids)
+        self._invalidate_in_backend(ids)
+        self._count("invalidations", len(ids))
+
+    def probe(self) -> None:
+        """One round trip to the backend (the outbox drainer's health check); raises if
+        it fails."""
+        self.backend.get(self._namespace_key)
+
+    def _invalidate_in_backend(self, ids: list[int]) -> None:
         if self.is_process_local:
             with self._lock:
                 for key_id in ids:
                     self._local_generations[key_id] = self._local_generations.get(key_id, 0) + 1
-        try:
-            if not self.is_process_local:
-                self.backend.set_many(
-                    {self._generation_key(i): secrets.token_hex(8) for i in ids},
-                    timeout=self._token_timeout,
-                )
-            # The new generation already hides the entries; deleting them frees the room.
-            self.backend.delete_many([self.entry_key(i) for i in ids])
-        except BACKEND_ERRORS:
-            self._backend_failed("invalidate", ids, stale=True)
-            return
-        self._count("invalidations", len(ids))
+                too_many = len(self._local_generations) > self.max_generations
+            if too_many:
+                # The counters must outlive their entries (a reader may still store
+                # what it loaded before the change), so they are not dropped one by
+                # one; a new namespace makes every old entry and counter irrelevant.
+                self.clear_here()
+                return
+        else:
+            self.backend.set_many(
+                {self._generation_key(i): secrets.token_hex(8) for i in ids},
+                timeout=self._token_timeout,
+            )
+        # The new generation already hides the entries; deleting them frees the room.
+        self.backend.delete_many([self.entry_key(i) for i in ids])
 
     def clear(self) -> None:
         """Forget every entry of this keyspace, here and in every process."""
@@ -302,6 +353,8 @@ class Keyspace(Generic[T]):
 
     def _backend_failed(self, action: str, ids: object, *, stale: bool = False) -> None:
         self._count("errors")
+        if self._drains_outbox:
+            self.outbox.shared_cache_failed()  # type: ignore[union-attr]
         if stale:
             # Entries that should have gone may be served until their TTL once the
             # backend is back: clear it then (manage.py cache_stats --clear).
@@ -363,4 +416,6 @@ class Keyspace(Generic[T]):
             "backend": f"{type(backend).__module__}.{type(backend).__qualname__}",
             "shared": not (self.is_process_local or self.is_disabled),
             "since": since.isoformat(),
+            # Process-local backends only: bounded by max_generations.
+            "generation_counters": len(self._local_generations),
         }

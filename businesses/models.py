@@ -6,10 +6,18 @@ import zoneinfo
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
+from django.db.models.functions import Now
 
+from businesses.cache_triggers import (
+    BUSINESS_SETTINGS_KEYSPACE,
+    MEMBERSHIPS_KEYSPACE,
+    OUTBOX_TABLE,
+    cache_invalidation_trigger,
+)
 from businesses.invalidation import business_changed, memberships_changed
 
 
@@ -26,13 +34,14 @@ def validate_country_code(value: str) -> None:
 
 
 class CacheInvalidatingQuerySet(models.QuerySet):
-    """Bulk writes, which send no signals, invalidate the cache all the same.
+    """Bulk writes, which send no signals, drop this process's entries on commit.
 
-    ``update()`` (and so ``bulk_update()``, which calls it) locks the rows it is about
-    to change, schedules their invalidation, then changes exactly those rows: a row
-    inserted meanwhile is neither changed nor forgotten. ``bulk_create()`` invalidates
-    the rows it wrote (with ``update_conflicts`` they may have existed). Raw SQL is
-    not covered: after one, run ``manage.py cache_stats --clear``.
+    The database triggers (``businesses.cache_triggers``) announce every write to every
+    process, whoever makes it; this is only the fast path for the writing process,
+    like the signals: its own next read sees the change without waiting for the
+    notification. ``update()`` reads the ids it is about to change first (a row that
+    starts matching meanwhile is still announced by the trigger), so it works on any
+    queryset Django can update, grouped or annotated ones included.
     """
 
     # The column that names the cache entry a row belongs to.
@@ -42,21 +51,18 @@ class CacheInvalidatingQuerySet(models.QuerySet):
         raise NotImplementedError
 
     def update(self, **kwargs: Any) -> int:
-        with transaction.atomic(using=self.db, savepoint=False):
-            rows = list(self.select_for_update(of=("self",)).values_list("pk", self.cache_id_field))
-            if not rows:
-                return 0
-            ids = {cache_id for _, cache_id in rows}
-            assigned = kwargs.get(
-                self.cache_id_field, kwargs.get(self.cache_id_field.removesuffix("_id"))
-            )
-            if isinstance(assigned, models.Model):
-                assigned = assigned.pk
-            if isinstance(assigned, int):
-                ids.add(assigned)  # a row moved to another entry changes that one too
+        ids: set[int | None] = set(self.values_list(self.cache_id_field, flat=True))
+        assigned = kwargs.get(
+            self.cache_id_field, kwargs.get(self.cache_id_field.removesuffix("_id"))
+        )
+        if isinstance(assigned, models.Model):
+            assigned = assigned.pk
+        if isinstance(assigned, int):
+            ids.add(assigned)  # a row moved to another entry changes that one too
+        updated = super().update(**kwargs)
+        if updated:
             self._invalidate(ids)
-            plain = self.model._base_manager.using(self.db)
-            return plain.filter(pk__in=[pk for pk, _ in rows]).update(**kwargs)
+        return updated
 
     def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
         created = super().bulk_create(objs, *args, **kwargs)
@@ -102,6 +108,15 @@ class Business(models.Model):
         db_table = "business"
         verbose_name_plural = "businesses"
         ordering = ["name"]
+        triggers = [
+            # A new business cannot be cached yet.
+            cache_invalidation_trigger(
+                name="business_cache_invalidation",
+                keyspace=BUSINESS_SETTINGS_KEYSPACE,
+                column="id",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -141,6 +156,15 @@ class BusinessSettings(models.Model):
     class Meta:
         db_table = "business_settings"
         verbose_name_plural = "business settings"
+        triggers = [
+            # Also on insert: the business may be cached as having no settings.
+            cache_invalidation_trigger(
+                name="settings_cache_invalidation",
+                keyspace=BUSINESS_SETTINGS_KEYSPACE,
+                column="tenant_id",
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Settings of {self.business_id}"
@@ -179,6 +203,35 @@ class Membership(models.Model):
                 fields=["user", "business"], name="membership_user_business_uniq"
             )
         ]
+        triggers = [
+            cache_invalidation_trigger(
+                name="membership_cache_invalidation",
+                keyspace=MEMBERSHIPS_KEYSPACE,
+                column="user_id",
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} of {self.business}"
+
+
+class CacheOutboxEntry(models.Model):
+    """A cache entry that a committed change made stale and a shared cache may still hold.
+
+    Written only by the triggers, in the writer's transaction; drained by the serving
+    processes into Redis (``businesses.cache_outbox``). While it holds rows, readers do
+    not trust Redis.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    keyspace = models.CharField(max_length=32)
+    key = models.BigIntegerField()
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = OUTBOX_TABLE
+        verbose_name_plural = "cache outbox entries"
+
+    def __str__(self) -> str:
+        return f"{self.keyspace}:{self.key}"

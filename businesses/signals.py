@@ -2,7 +2,9 @@
 
 Connected in ``BusinessesConfig.ready()``. Anything that goes through ``save()`` or
 ``delete()`` passes here: the API, the admin, a shell, a service, cascades. Bulk
-writes that send no signals are covered by the models' querysets.
+writes that send no signals are covered by the models' querysets. Both are the
+writer's fast path: the database triggers (``businesses.cache_triggers``) tell every
+process about every write, these included.
 """
 
 from __future__ import annotations
@@ -82,4 +84,4 @@ def user_saved(sender: type[Any], instance: Any, created: bool, using: str, **kw
     update_fields = kwargs.get("update_fields")
     if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return
-    memberships_changed([instance.pk], using=using)
+    memberships_changed([instance.pk], using=using, announce=True)

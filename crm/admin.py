@@ -17,7 +17,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from crm.models import CallLog, Customer, Lead, LeadStatusHistory, WhatsAppMessage
-from crm.services import lead_change_status, lead_create
+from crm.services import customer_delete, lead_change_status, lead_create
 
 
 class LargeTableAdmin(admin.ModelAdmin):
@@ -33,6 +33,19 @@ class CustomerAdmin(LargeTableAdmin):
     search_fields = ["name", "phone_e164", "email"]
     list_select_related = ["business"]
     raw_id_fields = ["business"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> Any:
+        # A customer never moves to another business: its leads, calls and messages
+        # (and their counts) would stay behind. The database refuses it as well.
+        return ["business"] if obj is not None else []
+
+    def delete_model(self, request: HttpRequest, obj: Customer) -> None:
+        # Serialised with concurrent ingestion (see customer_delete).
+        customer_delete(customer=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet[Customer]) -> None:
+        for customer in queryset.order_by("pk"):
+            customer_delete(customer=customer)
 
 
 class SameTenantCustomerForm(forms.ModelForm):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F
@@ -89,6 +90,22 @@ class Customer(models.Model):
             ),
         ]
         triggers = [
+            # A customer stays in its tenant, whoever writes: save(), update(), raw SQL.
+            # (A check in save() would miss the last two.) SQLSTATE 23000, so Django
+            # raises IntegrityError.
+            pgtrigger.Trigger(
+                name="customer_business_read_only",
+                level=pgtrigger.Row,
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition("OLD.business_id IS DISTINCT FROM NEW.business_id"),
+                func=(
+                    "RAISE EXCEPTION 'customer % cannot move from business % to %', "
+                    "OLD.id, OLD.business_id, NEW.business_id "
+                    "USING ERRCODE = 'integrity_constraint_violation', "
+                    "CONSTRAINT = 'customer_business_read_only';"
+                ),
+            ),
             *db_triggers.customer_sort_key_triggers(),
             *db_triggers.derived_data_triggers(
                 db_triggers.CUSTOMERS,
@@ -263,9 +280,13 @@ class CallLog(models.Model):
     class Meta:
         db_table = "call_log"
         constraints = [
-            # A constraint rather than unique=True: the same unique index, without the
-            # extra varchar_pattern_ops index Django adds for LIKE queries we never run.
-            models.UniqueConstraint(fields=["call_sid"], name="call_log_call_sid_uniq"),
+            # Unique within the tenant, not across tenants: a tenant must neither learn
+            # that another holds an id nor be able to squat one (a provider's ids are
+            # only as unique as each tenant's own account makes them). It also keeps
+            # the tenant column in every unique key (a distributed, sharded table).
+            models.UniqueConstraint(
+                fields=["business", "call_sid"], name="call_log_business_call_sid_uniq"
+            ),
         ]
         indexes = [
             NamedIndex(

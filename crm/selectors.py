@@ -56,13 +56,9 @@ def call_list(*, business: Business) -> QuerySet[CallLog]:
     return CallLog.objects.for_business(business)
 
 
-def call_by_sid(*, call_sid: str) -> CallLog | None:
-    """The call with this provider id in ANY tenant.
-
-    ``call_sid`` is unique across the whole table, so ingestion must look beyond the
-    tenant to tell a retry from a clash; callers never return a foreign row's data.
-    """
-    return CallLog.objects.filter(call_sid=call_sid).first()
+def call_by_sid(*, business: Business, call_sid: str) -> CallLog | None:
+    """The tenant's call with this provider id (unique per tenant)."""
+    return CallLog.objects.filter(business=business, call_sid=call_sid).first()
 
 
 def whatsapp_message_list(*, business: Business) -> QuerySet[WhatsAppMessage]:

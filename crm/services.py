@@ -3,7 +3,7 @@
 Every function is keyword-only and atomic. Callers pass values that are already
 validated and normalised (phones in E.164); the services enforce what only the
 database can decide under concurrency: one customer per phone and tenant, one call
-per ``call_sid``, one WhatsApp message per provider id and tenant, and a status
+per ``call_sid`` and tenant, one WhatsApp message per provider id and tenant, and a status
 history that records each change with the status it really replaced.
 
 Rows are written with ``save()``/``create()`` so that model signals fire (the
@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 
 from crm import selectors
 from crm.models import CallLog, Customer, Lead, LeadStatusHistory, Source, WhatsAppMessage
@@ -37,22 +37,11 @@ if TYPE_CHECKING:
 RecordT = TypeVar("RecordT", bound=models.Model)
 
 CUSTOMER_PHONE_CONSTRAINT = "customer_business_phone_uniq"
-CALL_SID_CONSTRAINT = "call_log_call_sid_uniq"
+CALL_SID_CONSTRAINT = "call_log_business_call_sid_uniq"
 WHATSAPP_PROVIDER_ID_CONSTRAINT = "whatsapp_message_business_provider_id_uniq"
 
 LEAD_EDITABLE_FIELDS = frozenset({"customer", "name", "phone_e164", "email", "source", "notes"})
 CUSTOMER_EDITABLE_FIELDS = frozenset({"name", "phone_e164", "email", "source", "notes"})
-
-
-class CallSidConflict(Exception):
-    """The ``call_sid`` is already recorded for another business.
-
-    ``call_sid`` is unique across tenants, so the call cannot be stored; the message
-    deliberately says nothing about the other record.
-    """
-
-    def __init__(self, call_sid: str) -> None:
-        super().__init__(f"The call_sid {call_sid!r} is already registered elsewhere.")
 
 
 @dataclass(frozen=True)
@@ -72,6 +61,42 @@ def _check_same_tenant(business_id: int, customer: Customer | None) -> None:
     # Views only offer the tenant's own customers; this guards every other caller.
     if customer is not None and customer.business_id != business_id:
         raise ValidationError({"customer": ["Unknown customer."]})
+
+
+def _hold_customer(customer: Customer | None) -> Customer | None:
+    """Keep ``customer`` from being deleted until this transaction ends; ``None`` if it
+    is gone already.
+
+    A record's foreign key to its customer is checked at commit (deferred), so without
+    this a customer deleted while a call is being ingested fails the ingestion's commit
+    with an IntegrityError. ``FOR KEY SHARE`` is the lock the key check itself takes:
+    it lets other writers of the customer row go on and only waits for (or blocks) a
+    deletion, which locks the row first (``customer_delete``).
+    """
+    if customer is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {Customer._meta.db_table} WHERE id = %s FOR KEY SHARE", [customer.pk]
+        )
+        return customer if cursor.fetchone() is not None else None
+
+
+def _linked_customer(
+    business: Business, customer: Customer | None, phone_e164: str
+) -> Customer | None:
+    """The customer a new record links to, held until the transaction ends: ``customer``
+    if given (gone meanwhile: a field error), else the tenant's customer with that phone
+    (gone meanwhile: looked up again, usually finding none)."""
+    if customer is not None:
+        if _hold_customer(customer) is None:
+            raise ValidationError({"customer": ["Unknown customer."]})
+        return customer
+    for _ in range(2):
+        found = selectors.customer_for_phone(business=business, phone_e164=phone_e164)
+        if found is None or _hold_customer(found) is not None:
+            return found
+    return None
 
 
 @contextmanager
@@ -161,8 +186,16 @@ def customer_update(*, customer: Customer, **changes: Any) -> Customer:
 
 @transaction.atomic
 def customer_delete(*, customer: Customer) -> None:
-    """Delete a customer; its leads, calls and messages stay, unlinked (SET NULL)."""
-    customer.delete()
+    """Delete a customer; its leads, calls and messages stay, unlinked (SET NULL).
+
+    The row is locked first, before its records are collected: a record being linked
+    to it concurrently (``_hold_customer``) has either committed, and is unlinked here,
+    or waits and then finds the customer gone. Deleting a customer already gone is a
+    no-op.
+    """
+    locked = Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk")
+    if list(locked):
+        customer.delete()
 
 
 # --- Leads -----------------------------------------------------------------------------
@@ -295,16 +328,15 @@ def call_log_ingest(
     customer: Customer | None = None,
     **details: Any,
 ) -> Ingested[CallLog]:
-    """Record a call once per ``call_sid``; a retry returns the stored call unchanged.
+    """Record a call once per ``call_sid`` within the tenant; a retry returns the stored
+    call unchanged. Another tenant's call with the same id is neither seen nor in the way.
 
     The customer is the other party: the caller of an inbound call, the callee of an
-    outbound one. Raises ``CallSidConflict`` when the ``call_sid`` belongs to another
-    business (it is unique across the table, so it cannot be stored here either).
+    outbound one.
     """
     _check_same_tenant(business.pk, customer)
-    if customer is None:
-        other_party = from_number if direction == CallLog.Direction.INBOUND else to_number
-        customer = selectors.customer_for_phone(business=business, phone_e164=other_party)
+    other_party = from_number if direction == CallLog.Direction.INBOUND else to_number
+    customer = _linked_customer(business, customer, other_party)
     call = CallLog(
         business=business,
         customer=customer,
@@ -315,14 +347,11 @@ def call_log_ingest(
         status=status,
         **details,
     )
-    result = _save_once(
+    return _save_once(
         call,
         constraint=CALL_SID_CONSTRAINT,
-        find_existing=lambda: selectors.call_by_sid(call_sid=call_sid),
+        find_existing=lambda: selectors.call_by_sid(business=business, call_sid=call_sid),
     )
-    if result.record.business_id != business.pk:
-        raise CallSidConflict(call_sid)
-    return result
 
 
 @transaction.atomic
@@ -338,8 +367,7 @@ def whatsapp_message_ingest(
 ) -> Ingested[WhatsAppMessage]:
     """Record a message once per provider id within the tenant; a retry returns it."""
     _check_same_tenant(business.pk, customer)
-    if customer is None:
-        customer = selectors.customer_for_phone(business=business, phone_e164=to_number)
+    customer = _linked_customer(business, customer, to_number)
     message = WhatsAppMessage(
         business=business,
         customer=customer,

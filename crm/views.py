@@ -175,7 +175,6 @@ class IngestionCreateMixin:
     responses={
         201: CallLogSerializer,
         200: OpenApiResponse(CallLogSerializer, description="A retry: the stored call."),
-        409: OpenApiResponse(description="The call_sid is registered to another business."),
         **INGEST_RESPONSES,
     },
 )
@@ -200,16 +199,6 @@ class CallLogViewSet(
 
     def ingest(self, **validated: Any) -> services.Ingested[CallLog]:
         return services.call_log_ingest(business=self.request.business, **validated)
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        try:
-            return super().create(request, *args, **kwargs)
-        except services.CallSidConflict as conflict:
-            # No data of the other record: only that this id cannot be stored here.
-            return Response(
-                {"detail": str(conflict), "code": "call_sid_conflict"},
-                status=status.HTTP_409_CONFLICT,
-            )
 
 
 @extend_schema(

@@ -58,6 +58,13 @@ MIGRATION_EXCEPTIONS: dict[tuple[str, str], dict[str, str]] = {
     ("businesses", "0001_initial"): {"require-lock-timeout": "initial schema, no traffic yet"},
     ("crm", "0001_initial"): {"require-lock-timeout": "initial schema, no traffic yet"},
     # tenant_stats_*.slot holds 0..STATS_SLOTS-1 (16); it is part of the primary key.
+    # The per-tenant unique index is built concurrently (the reasons of
+    # CONCURRENT_INDEX_EXCEPTIONS hold), then replaces the table-wide constraint: the
+    # guarantee clients relied on is only narrowed to one tenant, on purpose (issue 11).
+    ("crm", "0020_call_log_call_sid_unique_per_business"): {
+        **CONCURRENT_INDEX_EXCEPTIONS,
+        "ban-drop-constraint": "call_sid becomes unique per tenant, not across tenants",
+    },
     ("crm", "0025_tenant_stats_counters"): {
         "prefer-bigint-over-smallint": "slot is 0..15 by construction"
     },

@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
-    # Triggers declared on the models, created by migrations (issue 12: derived data).
+    # Database triggers declared on the models (cache invalidation outbox, derived data).
     "pgtrigger",
     "businesses",
     "crm",

@@ -216,3 +216,35 @@ def test_the_cached_data_covers_every_column_of_the_models() -> None:
     assert {f.name for f in dataclasses.fields(SettingsData)} == columns(BusinessSettings) - {
         "business"
     }
+
+
+def test_the_generation_counters_of_a_local_cache_stay_bounded(lru_alias) -> None:  # type: ignore[no-untyped-def]
+    # Every invalidated id keeps a counter (an entry stored by a reader that loaded the
+    # row before the change must not validate); past the bound the keyspace starts a
+    # new namespace instead of growing.
+    cache = BusinessSettingsCache(alias=lru_alias(max_entries=10), ttl=600)
+    assert cache.max_generations == 40
+    for business_id in range(1, 41):
+        cache.invalidate_here([business_id])
+    assert cache.stats()["generation_counters"] == 40
+    cache.set(1, business_data(1))
+
+    for business_id in range(41, 1000):
+        cache.invalidate_here([business_id])
+
+    assert cache.stats()["generation_counters"] <= 40
+    assert cache.get(1) is None  # the new namespace dropped the entries with the counters
+    cache.set(1, business_data(1))
+    assert cache.get(1) == (business_data(1), None)
+
+
+def test_a_stale_store_is_still_refused_after_the_counters_start_over(lru_alias) -> None:  # type: ignore[no-untyped-def]
+    cache = BusinessSettingsCache(alias=lru_alias(max_entries=10), ttl=600)
+    # A reader read the tokens of business 1 before the database; then 1 changed...
+    found = cache.lookup(1)
+    cache.invalidate_here([1])
+    # ...and so many others that the counters started over.
+    for business_id in range(2, 100):
+        cache.invalidate_here([business_id])
+    cache._store(1, (business_data(1), None), found.tokens)  # the reader's late store
+    assert cache.get(1) is None

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
+from businesses import cache_broadcast
 from businesses.cache import BusinessData, BusinessSettingsCache
 from businesses.cache_broadcast import (
     CHANNEL,
@@ -94,6 +95,42 @@ def test_the_listener_empties_the_caches_on_connecting_and_after_losing_its_conn
     assert cache.get(1) is None
     cache.set(1, business_data(1))
     assert cache.get(1) is not None
+
+
+@pytest.mark.django_db
+def test_the_reconnect_backoff_starts_over_after_a_successful_connection(
+    lru_alias, broadcast: InvalidationBroadcast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Short delays, the last one long: a listener still backing off from the failures
+    # before its last connection would wait it out and fail the test.
+    monkeypatch.setattr(cache_broadcast, "RECONNECT_DELAYS", (0.05, 0.1, 0.2, 3600))
+    real_params = broadcast._connection_params
+    attempts = {"count": 0}
+
+    def params() -> dict[str, object]:
+        attempts["count"] += 1
+        if attempts["count"] <= 3:  # the database is down for three attempts
+            return {"host": "127.0.0.1", "port": 1, "dbname": "none", "connect_timeout": 1}
+        return real_params()
+
+    monkeypatch.setattr(broadcast, "_connection_params", params)
+    BusinessSettingsCache(alias=lru_alias(), ttl=600, broadcast=broadcast)
+    broadcast.listen_in_this_process()
+    assert broadcast.wait_until_listening(WAIT_SECONDS)
+    assert broadcast.status()["connection_failures"] == 3
+    assert broadcast.status()["last_reconnect_delay"] == 0.2
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = %s AND datname = current_database()",
+            ["prosaas cache invalidation listener"],
+        )
+        assert cursor.fetchone() == (1,)
+
+    assert wait_for(lambda: broadcast.status()["connection_failures"] == 4)
+    assert broadcast.status()["last_reconnect_delay"] == 0.05
+    assert wait_for(lambda: broadcast.status()["listening"], seconds=5)
 
 
 def test_a_process_applies_the_others_messages_and_ignores_its_own(

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 from django.db import connection, transaction
+from django.db.models import Count
 from django.test import Client
 
 from businesses import cache as cache_module
@@ -198,6 +199,23 @@ def test_queryset_update_and_bulk_update_of_businesses_invalidate() -> None:
     second.name = "Renamed in bulk"
     Business.objects.bulk_update([second], ["name"])
     assert cached_business(business_id=second.pk)[0].name == "Renamed in bulk"  # type: ignore[index]
+
+
+def test_update_of_an_annotated_grouped_queryset_works_and_invalidates() -> None:
+    # Any queryset Django can update: this one aggregates (GROUP BY), which a
+    # SELECT ... FOR UPDATE of the caller's queryset could not lock.
+    with_members, without = factories.make_business(), factories.make_business()
+    factories.make_member(with_members, Membership.Role.AGENT)
+    for b in (with_members, without):
+        cached_business(business_id=b.pk)
+    changed = (
+        Business.objects.annotate(members=Count("memberships"))
+        .filter(members__gt=0)
+        .update(is_active=False)
+    )
+    assert changed == 1
+    assert cached_business(business_id=with_members.pk)[0].is_active is False  # type: ignore[index]
+    assert cached_business(business_id=without.pk)[0].is_active is True  # type: ignore[index]
 
 
 def test_bulk_created_settings_invalidate_a_business_cached_without_them() -> None:

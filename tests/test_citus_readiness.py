@@ -41,12 +41,6 @@ LEADS_WITH_TENANT_ROW_KEY: dict[str, str] = {
     "idx_whatsapp_message_customer_created": "customer_id (customer.business_id)",
 }
 
-# Tables with a unique index that does not include the tenant yet: call_log's
-# call_log_call_sid_uniq (call_sid alone). Fixed by issue 11b, which makes call_sid
-# unique per business; when it lands these strict xfails fail and must be removed.
-KNOWN_GLOBAL_UNIQUE_TABLES = {"call_log"}
-
-
 def tenant_column(model: type[Model]) -> str | None:
     for field in model._meta.concrete_fields:
         if field.is_relation and field.related_model is Business:
@@ -83,21 +77,12 @@ def table_indexes(table: str) -> list[tuple[str, bool, bool, list[str]]]:
         return [(name, unique, primary, list(cols)) for name, unique, primary, cols in cursor]
 
 
-def tenant_params(*, known_failures: frozenset[str] | set[str] = frozenset()) -> list[object]:
-    """One parameter per tenant table; the tables in ``known_failures`` are strict xfails."""
-    return [
-        pytest.param(
-            model,
-            id=model._meta.db_table,
-            marks=[pytest.mark.xfail(strict=True, reason="fixed by issue 11b")]
-            if model._meta.db_table in known_failures
-            else [],
-        )
-        for model in tenant_models()
-    ]
+def tenant_params() -> list[object]:
+    """One parameter per tenant table, named by the table."""
+    return [pytest.param(model, id=model._meta.db_table) for model in tenant_models()]
 
 
-def test_the_tenant_tables_are_the_crm_and_settings_tables() -> None:
+def test_the_tenant_tables_are_the_crm_settings_and_stats_tables() -> None:
     # A new model with a business foreign key is a tenant table and falls under the
     # rules below; one without has to be named a reference table here on purpose.
     tables = {model._meta.db_table for model in tenant_models()}
@@ -108,6 +93,9 @@ def test_the_tenant_tables_are_the_crm_and_settings_tables() -> None:
         "lead_status_history",
         "call_log",
         "whatsapp_message",
+        # The tenant statistics kept by triggers (crm/triggers.py), one tenant per row.
+        "tenant_stats_counter",
+        "tenant_stats_bucket",
     }
     crm_models = {m for m in apps.get_app_config("crm").get_models()}
     assert crm_models <= set(tenant_models())
@@ -127,7 +115,7 @@ def test_every_tenant_table_has_a_not_null_tenant_column(model: type[Model]) -> 
 
 # The parameters are the model list only (collected before the test database exists);
 # the catalog is read inside the test.
-@pytest.mark.parametrize("model", tenant_params(known_failures=KNOWN_GLOBAL_UNIQUE_TABLES))
+@pytest.mark.parametrize("model", tenant_params())
 def test_every_unique_index_includes_the_tenant_column(model: type[Model]) -> None:
     column = tenant_column(model)
     offending = [
@@ -138,7 +126,7 @@ def test_every_unique_index_includes_the_tenant_column(model: type[Model]) -> No
     assert offending == []
 
 
-@pytest.mark.parametrize("model", tenant_params(known_failures=KNOWN_GLOBAL_UNIQUE_TABLES))
+@pytest.mark.parametrize("model", tenant_params())
 def test_every_index_leads_with_the_tenant_or_a_tenant_rows_key(model: type[Model]) -> None:
     column = tenant_column(model)
     tenant_keys = {
