@@ -41,6 +41,7 @@ LEADS_WITH_TENANT_ROW_KEY: dict[str, str] = {
     "idx_whatsapp_message_customer_created": "customer_id (customer.business_id)",
 }
 
+
 def tenant_column(model: type[Model]) -> str | None:
     for field in model._meta.concrete_fields:
         if field.is_relation and field.related_model is Business:
