@@ -58,6 +58,18 @@ def empty_tenant_caches() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def forget_throttle_history() -> None:
+    """Every test starts with no request counted against a throttle (the token
+    endpoint's limits live in the default cache). Only a local-memory default is
+    cleared: never flush a Redis a developer pointed CACHE_URL at."""
+    from django.core.cache import caches
+
+    default = caches["default"]
+    if isinstance(default, locmem.LocMemCache):
+        default.clear()
+
+
 @pytest.fixture
 def business_a(db: None) -> Business:
     return factories.make_business("Business A", time_zone="Asia/Jerusalem", default_country="IL")
