@@ -264,7 +264,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "prosaas.pagination.StrictCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["prosaas.filters.StrictDjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the error answers, X-Business-Id and bounds (prosaas/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "prosaas.schema.ErrorDocumentingAutoSchema",
     # Bodies deeper than 32 levels, with lone surrogates or repeated keys are a 400
     # before any view runs; oversized multipart a 413 (prosaas/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
@@ -294,6 +295,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Phone patterns, and emails/URLs that may be "" (prosaas/schema.py).
+        "prosaas.schema.describe_stored_values",
+    ],
     # Three models have a `status` with different choices; name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "crm.models.Lead.Status",
