@@ -9,12 +9,13 @@ INSTALLED := $(VENV)/.installed
 # Development defaults; production sets its own environment (see README).
 export DEBUG ?= true
 
-.PHONY: run test lint format migrations-check migrate seed bench bench-small db-stop clean-db help
+.PHONY: run test lint format migrations-check migrate seed bench bench-small db-stop clean-db help fuzz
 
 help:
 	@echo "make run               set up everything, seed the demo, serve on http://127.0.0.1:8000"
 	@echo "make test              run the test suite"
 	@echo "make lint              ruff lint and format check"
+	@echo "make fuzz              Schemathesis with every phase and 100 examples per operation (before a release)"
 	@echo "make migrations-check  fail if models and migrations disagree"
 	@echo "make bench             run the benchmarks, update results and docs (docs/performance.md)"
 	@echo "make bench-small       the same on seconds' worth of data (a smoke run)"
@@ -43,6 +44,12 @@ run: seed
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
+
+# The suite's Schemathesis run, larger: the coverage phase and 100 examples per
+# operation and role. Takes tens of minutes; run it before a release.
+fuzz: $(INSTALLED)
+	SCHEMATHESIS_MAX_EXAMPLES=100 SCHEMATHESIS_PHASES=examples,coverage,fuzzing \
+		$(BIN)/python -m pytest tests/test_schemathesis.py -p no:warnings
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

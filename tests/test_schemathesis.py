@@ -5,7 +5,7 @@ an owner and as an agent of a tenant with a few records, and every answer is che
 no 5xx, a status, content type, headers and body the schema documents, invalid data
 refused, and valid data refused only for a reason the schema documents (below). The
 seed is fixed (derandomized), so a run is reproducible; the example budget is small
-here and large in ``make fuzz`` (SCHEMATHESIS_MAX_EXAMPLES).
+here and large in ``make fuzz`` (SCHEMATHESIS_MAX_EXAMPLES, SCHEMATHESIS_PHASES).
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ from crm.filters import MAX_ID
 from tests import factories
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "6"))
+# The suite runs the schema's examples and a few generated requests per operation;
+# `make fuzz` adds the coverage phase (every boundary of every parameter) and more
+# examples, for before a release.
+PHASES = os.environ.get("SCHEMATHESIS_PHASES", "examples,fuzzing").split(",")
 
 # Fields whose values the schema cannot fully express, so that a request valid by the
 # schema may still be a 400 naming them; the schema's 400 description lists each
@@ -51,6 +55,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 # NUL characters: every text field refuses them (PostgreSQL cannot store them), as the
 # 400's description says; tests/test_probe.py sends them everywhere.
 schema.config.generation.update(allow_extra_parameters=False, allow_x00=False)
+schema.config.phases.update(phases=PHASES)
 
 
 @schemathesis.check
