@@ -7,7 +7,8 @@ Django's own views (``/api/auth/logout/``), and the 500 of an unhandled exceptio
 They are HTML pages (or empty) by default, which an API client cannot read. This
 middleware replaces any error response under ``API_PREFIX`` that is not JSON with
 ``{"detail": ..., "code": ...}`` and the same status; other paths (admin, the root
-redirect) keep Django's pages.
+redirect) keep Django's pages, and so do DRF's browsable API pages asked for by a
+browser.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.renderers import BrowsableAPIRenderer
 
 API_PREFIX = "/api/"
 
@@ -31,6 +33,12 @@ _DETAILS = {
 def is_json(response: HttpResponse) -> bool:
     content_type = response.get("Content-Type", "")
     return content_type.split(";")[0].strip().endswith(("/json", "+json"))
+
+
+def is_browsable_api_page(response: HttpResponse) -> bool:
+    """DRF's HTML page for a browser (Accept: text/html): it shows the error already,
+    with a login link, and stays."""
+    return isinstance(getattr(response, "accepted_renderer", None), BrowsableAPIRenderer)
 
 
 def json_error(status: int) -> JsonResponse:
@@ -51,6 +59,7 @@ class JSONErrorsForAPIMiddleware:
             and request.path.startswith(API_PREFIX)
             and not response.streaming
             and not is_json(response)
+            and not is_browsable_api_page(response)
         ):
             replacement = json_error(response.status_code)
             for header in ("Allow", "Retry-After", "WWW-Authenticate", "Server-Timing"):

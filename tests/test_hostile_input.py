@@ -270,3 +270,18 @@ def test_an_empty_enum_or_id_filter_is_400(owner: APIClient, query: str) -> None
 
 def test_an_empty_search_is_no_filter(owner: APIClient) -> None:
     assert owner.get("/api/leads/?search=").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_browsable_api_keeps_its_html_error_page_for_browsers() -> None:
+    response = APIClient().get("/api/customers/", HTTP_ACCEPT="text/html")
+    assert response.status_code in (401, 403)
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_a_django_view_error_under_the_api_is_json() -> None:
+    response = APIClient().get("/api/auth/logout/")  # Django's LogoutView: POST only
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert "POST" in response["Allow"]
