@@ -24,6 +24,12 @@ TOO_LONG_PHONE = "+49 123456789012345"
 LONE_SURROGATE = "\ud800"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    # A user is made per test; the production hasher's cost is not under test here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def owner(api_client_for: Callable[..., APIClient], owner_a: AbstractUser) -> APIClient:
     return api_client_for(owner_a)
