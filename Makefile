@@ -9,13 +9,14 @@ INSTALLED := $(VENV)/.installed
 # Development defaults; production sets its own environment (see README).
 export DEBUG ?= true
 
-.PHONY: run test test-pgbouncer lint format migrations-check migrate seed bench bench-small db-stop clean-db help lint-migrations
+.PHONY: run test test-pgbouncer lint format migrations-check migrate seed bench bench-small db-stop clean-db help lint-migrations fuzz
 
 help:
 	@echo "make run               set up everything, seed the demo, serve on http://127.0.0.1:8000"
 	@echo "make test              run the test suite"
 	@echo "make test-pgbouncer    the API behind PgBouncer in transaction mode (needs pgbouncer, Redis)"
 	@echo "make lint              ruff lint and format check"
+	@echo "make fuzz              Schemathesis with every phase and 100 examples per operation (before a release)"
 	@echo "make migrations-check  fail if models and migrations disagree"
 	@echo "make lint-migrations   lint every migration's SQL (sqlmigrate, forwards) with squawk"
 	@echo "make bench             run the benchmarks, update results and docs (docs/performance.md)"
@@ -50,6 +51,12 @@ test: $(INSTALLED)
 # part of `make test`, whose own set-up and fault tests need a direct connection.
 test-pgbouncer: $(INSTALLED)
 	$(BIN)/python -m pytest tests/smoke_pgbouncer.py
+
+# The suite's Schemathesis run, larger: the coverage phase and 100 examples per
+# operation and role. Takes tens of minutes; run it before a release.
+fuzz: $(INSTALLED)
+	SCHEMATHESIS_MAX_EXAMPLES=100 SCHEMATHESIS_PHASES=examples,coverage,fuzzing \
+		$(BIN)/python -m pytest tests/test_schemathesis.py -p no:warnings
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -7,5 +7,6 @@ class BusinessesConfig(AppConfig):
     name = "businesses"
 
     def ready(self) -> None:
-        # Connects the receivers that invalidate the caches when tenants change.
-        from businesses import signals  # noqa: F401
+        # Connects the receivers that invalidate the caches when tenants change, and
+        # those that revoke a user's API tokens when the password changes.
+        from businesses import signals, token_revocation  # noqa: F401

@@ -3,9 +3,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from businesses.models import Business, BusinessSettings
+from prosaas.serializer_fields import StrictTextModelSerializer
 
 
-class BusinessSerializer(serializers.ModelSerializer):
+class BusinessSerializer(StrictTextModelSerializer):
     role = serializers.SerializerMethodField(help_text="The requesting user's role here.")
 
     class Meta:
@@ -17,7 +18,7 @@ class BusinessSerializer(serializers.ModelSerializer):
         return self.context["request"].role
 
 
-class BusinessSettingsSerializer(serializers.ModelSerializer):
+class BusinessSettingsSerializer(StrictTextModelSerializer):
     class Meta:
         model = BusinessSettings
         fields = [

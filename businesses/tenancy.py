@@ -31,11 +31,26 @@ _MAX_BIGINT = 2**63 - 1
 
 
 def parse_id(raw: object, *, field: str) -> int:
-    """Read a positive database id from user input, or raise a 400 naming ``field``."""
-    text = str(raw).strip()
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= _MAX_BIGINT:
-        raise ValidationError({field: [f"'{raw}' is not a valid id."]})
+    """Read a positive database id from user input, or raise a 400 naming ``field``.
+
+    Only ASCII digits, nothing around them: ``int()`` would also take ``" 1 "``,
+    ``"1_0"`` and other scripts' digits (Arabic-Indic, fullwidth), which no client means as an id.
+    The length is checked before ``int()``, which refuses over 4300 digits itself.
+    """
+    text = str(raw)
+    if (
+        not text.isascii()
+        or not text.isdigit()
+        or len(text) > len(str(_MAX_BIGINT))
+        or not 0 < int(text) <= _MAX_BIGINT
+    ):
+        raise ValidationError({field: [f"'{_printable(text)}' is not a valid id."]})
     return int(text)
+
+
+def _printable(text: str) -> str:
+    """At most 40 characters of ``text`` for an error message."""
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def resolve_tenant(
@@ -119,6 +134,10 @@ class TenantScopedViewMixin:
 
     permission_classes = [IsTenantMember]
     allowed_roles: frozenset[str] = ALL_ROLES
+    # Routers match ids with DRF's default ``[^/.]+``, so ``/customers/0.5/`` matched
+    # no route and got Django's 404 page. Any segment reaches ``parse_id`` instead,
+    # which answers every malformed id with the same 400.
+    lookup_value_regex = "[^/]+"
     request: Any
     kwargs: dict[str, Any]
 

@@ -21,13 +21,14 @@ from rest_framework import serializers
 from crm.models import CallLog, Customer, Lead, LeadStatusHistory, WhatsAppMessage
 from crm.phones import InvalidPhoneNumber, to_e164
 from crm.selectors import phone_region
+from prosaas.serializer_fields import StrictCharField, StrictTextModelSerializer
 
 # Provider timestamps may run slightly ahead of our clock; further ahead is a bug.
 ALLOWED_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class PhoneNumberField(serializers.CharField):
+class PhoneNumberField(StrictCharField):
     """A phone number in any common format, stored and shown in E.164."""
 
     default_error_messages = {"invalid_phone": "{reason}"}
@@ -72,7 +73,7 @@ class NotInFutureDateTimeField(serializers.DateTimeField):
         return moment
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(StrictTextModelSerializer):
     phone_e164 = PhoneNumberField()
 
     class Meta:
@@ -90,7 +91,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(StrictTextModelSerializer):
     customer = TenantCustomerField(
         required=False,
         allow_null=True,
@@ -98,7 +99,7 @@ class LeadSerializer(serializers.ModelSerializer):
         "lead's phone number, if any.",
     )
     phone_e164 = PhoneNumberField(required=False, allow_blank=True)
-    status_reason = serializers.CharField(
+    status_reason = StrictCharField(
         write_only=True,
         required=False,
         allow_blank=True,
@@ -137,15 +138,22 @@ class LeadSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class UserSummarySerializer(serializers.ModelSerializer):
+class UserSummarySerializer(StrictTextModelSerializer):
     class Meta:
         model = get_user_model()
         fields = ["id", "username"]
         read_only_fields = fields
 
 
-class LeadStatusHistorySerializer(serializers.ModelSerializer):
+class LeadStatusHistorySerializer(StrictTextModelSerializer):
     changed_by = UserSummarySerializer(read_only=True, allow_null=True)
+    # Declared so that the schema admits "" (a lead's first status has no old one).
+    old_status = serializers.ChoiceField(
+        choices=Lead.Status.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The status before the change; empty for the lead's first status.",
+    )
 
     class Meta:
         model = LeadStatusHistory
@@ -153,10 +161,10 @@ class LeadStatusHistorySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CallLogSerializer(serializers.ModelSerializer):
+class CallLogSerializer(StrictTextModelSerializer):
     # Declared, not generated: the generated field would carry a uniqueness check, and
     # a repeated call_sid is a retry (answered with the stored call), not an error.
-    call_sid = serializers.CharField(
+    call_sid = StrictCharField(
         max_length=64, help_text=CallLog._meta.get_field("call_sid").help_text
     )
     customer = TenantCustomerField(
@@ -191,7 +199,7 @@ class CallLogSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "updated_at"]
 
 
-class WhatsAppMessageSerializer(serializers.ModelSerializer):
+class WhatsAppMessageSerializer(StrictTextModelSerializer):
     customer = TenantCustomerField(
         required=False,
         allow_null=True,

@@ -66,6 +66,23 @@ def read_float(
     return value
 
 
+_RATE_PERIODS = {"second", "minute", "hour", "day"}
+
+
+def read_rate(name: str, *, default: str) -> str:
+    """A DRF throttle rate: ``<requests>/<second|minute|hour|day>``, e.g. ``10/minute``."""
+    raw = _raw(name)
+    if raw is None:
+        return default
+    count, _, period = raw.partition("/")
+    if not (count.isascii() and count.isdigit() and int(count) >= 1 and period in _RATE_PERIODS):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate; write <requests>/<second|minute|hour|day>, "
+            "e.g. 10/minute."
+        )
+    return raw
+
+
 def _check_range(
     name: str,
     raw: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
@@ -37,4 +38,20 @@ class StrictDjangoFilterBackend(DjangoFilterBackend):
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             raise ValidationError({name: ["Unknown query parameter."] for name in unknown})
+        if filterset_class is not None:
+            _refuse_blank_values(request, filterset_class.base_filters)
         return super().filter_queryset(request, queryset, view)
+
+
+def _refuse_blank_values(request: Request, filters: dict[str, Any]) -> None:
+    """``?status=`` is a 400, not "no filter": the schema says a status is one of its
+    values, and a client that sent an empty one has a bug. Free text (``search``) may
+    be empty."""
+    blank = sorted(
+        name
+        for name, filter_ in filters.items()
+        if not isinstance(filter_, django_filters.CharFilter)
+        and any(not value.strip() for value in request.query_params.getlist(name))
+    )
+    if blank:
+        raise ValidationError({name: ["May not be empty."] for name in blank})

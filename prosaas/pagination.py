@@ -31,10 +31,10 @@ class StrictCursorPagination(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            raise ValidationError({"page_size": [f"'{raw}' is not a whole number."]}) from None
+        # ASCII digits only: int() also reads " 5", "1_0" and other scripts' digits.
+        if not (raw.isascii() and raw.isdigit()):
+            raise ValidationError({"page_size": [f"'{raw[:20]}' is not a whole number."]})
+        size = int(raw) if len(raw) <= 6 else 0  # int() of thousands of digits is slow
         if not 1 <= size <= self.max_page_size:
             raise ValidationError({"page_size": [f"Must be between 1 and {self.max_page_size}."]})
         return size

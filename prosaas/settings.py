@@ -12,7 +12,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from prosaas.env import read_bool, read_float, read_int
+from prosaas.env import read_bool, read_float, read_int, read_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost of all: any error answer under /api/ leaves as JSON (prosaas/errors.py).
+    "prosaas.errors.JSONErrorsForAPIMiddleware",
     # Outermost, so that it counts every query of the request (sessions, auth, views).
     "prosaas.query_metrics.QueryMetricsMiddleware",
     # Which database serves the request's reads; says so in Server-Timing (issue 15).
@@ -361,6 +363,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# --- Throttling of POST /api/auth/token/ -------------------------------------------------
+#
+# Password guessing is limited per client address and per username, counted in the
+# default cache (shared by every process when CACHE_URL is Redis; per process otherwise).
+NUM_PROXIES = read_int("NUM_PROXIES", default=0, minimum=0, maximum=10)
+AUTH_TOKEN_RATE_PER_ADDRESS = read_rate("AUTH_TOKEN_RATE_PER_ADDRESS", default="30/minute")
+AUTH_TOKEN_RATE_PER_USERNAME = read_rate("AUTH_TOKEN_RATE_PER_USERNAME", default="10/minute")
+
 # --- Django REST framework -------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -371,7 +381,24 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "prosaas.pagination.StrictCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["prosaas.filters.StrictDjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the error answers, X-Business-Id and bounds (prosaas/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "prosaas.schema.ErrorDocumentingAutoSchema",
+    # Bodies deeper than 32 levels, with lone surrogates or repeated keys are a 400
+    # before any view runs; oversized multipart a 413 (prosaas/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "prosaas.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "prosaas.parsers.StrictMultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "prosaas.exceptions.api_exception_handler",
+    # The client address for throttling is REMOTE_ADDR, or with NUM_PROXIES > 0 the
+    # address that many hops from the right of X-Forwarded-For. DRF's default (None)
+    # would key on the whole header, which a client can vary at will.
+    "NUM_PROXIES": NUM_PROXIES,
+    "DEFAULT_THROTTLE_RATES": {
+        "token_address": AUTH_TOKEN_RATE_PER_ADDRESS,
+        "token_username": AUTH_TOKEN_RATE_PER_USERNAME,
+    },
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -385,6 +412,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Phone patterns, and emails/URLs that may be "" (prosaas/schema.py).
+        "prosaas.schema.describe_stored_values",
+    ],
     # Three models have a `status` with different choices; name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "crm.models.Lead.Status",
@@ -415,7 +447,22 @@ LOGGING = {
     },
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = read_bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = read_bool("CSRF_COOKIE_SECURE", default=True)
+# --- HTTPS and cookies (`manage.py check --deploy` is clean with the README's env) -------
+#
+# Production defaults are the safe ones; development (DEBUG=true) serves plain HTTP.
+# HSTS tells browsers to use HTTPS only, for SECURE_HSTS_SECONDS: start small (300)
+# on a new domain, raise it to a year once HTTPS works everywhere.
+SECURE_SSL_REDIRECT = read_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = read_int(
+    "SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000, minimum=0, maximum=63_072_000
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = read_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = read_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = read_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = read_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# Behind a TLS-terminating proxy the request reaches us over HTTP. Trusting its
+# X-Forwarded-Proto is safe only if the proxy overwrites whatever the client sent,
+# so it is the operator's call; without it, SECURE_SSL_REDIRECT would redirect
+# every proxied request (point the proxy's health checks at HTTPS or turn it off).
+if read_bool("PROXY_SETS_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,10 +1,12 @@
-"""The API's front page for the browsable UI."""
+"""The API's front page for the browsable UI, and the schema's UI page."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer, TemplateHTMLRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -35,3 +37,16 @@ def api_root(request: Request) -> Response:
         }
     )
     return Response(links)
+
+
+class SwaggerUIView(SpectacularSwaggerView):
+    """The Swagger UI page; every answer other than the page itself is JSON.
+
+    drf-spectacular's view renders everything with ``TemplateHTMLRenderer``, so its
+    ``OPTIONS`` answer (a dict, no template) crashed with ``TemplateDoesNotExist``.
+    """
+
+    def get_renderers(self) -> list[BaseRenderer]:
+        if self.request.method in ("GET", "HEAD"):
+            return [TemplateHTMLRenderer()]
+        return [JSONRenderer()]

@@ -58,6 +58,18 @@ def empty_tenant_caches() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def forget_throttle_history() -> None:
+    """Every test starts with no request counted against a throttle (the token
+    endpoint's limits live in the default cache). Only a local-memory default is
+    cleared: never flush a Redis a developer pointed CACHE_URL at."""
+    from django.core.cache import caches
+
+    default = caches["default"]
+    if isinstance(default, locmem.LocMemCache):
+        default.clear()
+
+
 @pytest.fixture
 def fresh_outage_log(monkeypatch: pytest.MonkeyPatch) -> None:
     """A new process's outage log: nothing counted, the next failure logged at once."""

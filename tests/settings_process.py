@@ -22,6 +22,14 @@ PROJECT_PREFIXES = (
     "MEMBERSHIP",
     "DATABASE_REPLICA_URLS",  # issue 15
     "REPLICA_",
+    # HTTPS, cookies, proxies and throttling (tests/test_security_settings.py).
+    "SECURE_",
+    "SESSION_COOKIE",
+    "CSRF_",
+    "PROXY_",
+    "NUM_PROXIES",
+    "AUTH_TOKEN",
+    "ALLOWED_HOSTS",
 )
 # Enough for settings to load with DEBUG off; a test overrides any of them.
 BASE_ENV = {
