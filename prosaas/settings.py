@@ -12,13 +12,17 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from prosaas.dotenv import dotenv_file
 from prosaas.env import read_bool, read_float, read_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# A local .env is a convenience for development; real deployments set the environment.
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env")
+# A local .env is a convenience for development (make run writes one); production,
+# which sets DEBUG=false, ignores it unless DJANGO_DOTENV names a file. The rules are in
+# prosaas/dotenv.py. Values in the file never override the real environment.
+_dotenv = dotenv_file(BASE_DIR)
+if _dotenv is not None:
+    environ.Env.read_env(_dotenv)
 
 env = environ.Env()
 
