@@ -50,6 +50,9 @@ class DatabasePoolExhaustedMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, PoolTimeoutError):
             return None
+        from prosaas.metrics import POOL_TIMEOUTS
+
+        POOL_TIMEOUTS.inc()
         logger.warning(
             "Database pool exhausted after %ss on %s %s; pool: %s",
             settings.DB_POOL_TIMEOUT,

@@ -13,7 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from prosaas.dotenv import dotenv_file
-from prosaas.env import read_bool, read_float, read_int
+from prosaas.env import parse_networks, read_bool, read_float, read_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -57,6 +57,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Prometheus series (issue 14): latency of the whole request, and the query
+    # counter's numbers, so it wraps the query counter.
+    "prosaas.monitoring.PrometheusMiddleware",
     # Outermost, so that it counts every query of the request (sessions, auth, views).
     "prosaas.query_metrics.QueryMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -160,6 +163,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (prosaas/query_metrics.py). The API's endpoints run 3 to a handful; an N+1 on a list
 # page runs dozens.
 REQUEST_QUERY_BUDGET = read_int("REQUEST_QUERY_BUDGET", default=20, minimum=1, maximum=100_000)
+
+# --- Health checks, metrics and slow queries (issue 14) ------------------------------
+#
+# /health/live and /health/ready are open (load balancers, Kubernetes); /metrics
+# (Prometheus) answers a bearer METRICS_TOKEN or a client in METRICS_ALLOWED_NETWORKS
+# (CIDRs, default loopback only; behind a proxy REMOTE_ADDR is the proxy's address).
+# See prosaas/health.py, prosaas/monitoring.py and the README's monitoring section.
+SLOW_QUERY_MS = read_int("SLOW_QUERY_MS", default=100, minimum=1, maximum=3_600_000)
+HEALTH_DB_TIMEOUT = read_float("HEALTH_DB_TIMEOUT", default=2.0, minimum=0.1, maximum=30)
+HEALTH_CHECK_CACHE_SECONDS = read_float(
+    "HEALTH_CHECK_CACHE_SECONDS", default=10.0, minimum=0, maximum=3600
+)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters long.")
+METRICS_ALLOWED_NETWORKS = parse_networks(
+    "METRICS_ALLOWED_NETWORKS", env.str("METRICS_ALLOWED_NETWORKS", default="127.0.0.1/32,::1/128")
+)
+# --- end of issue 14's block ---------------------------------------------------------
 
 # --- Cache -----------------------------------------------------------------------------
 #

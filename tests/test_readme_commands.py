@@ -107,7 +107,7 @@ def wait_until_serving(base_url: str, server: subprocess.Popen[str]) -> None:
         if server.poll() is not None:
             pytest.fail(f"runserver exited: {server.stderr.read() if server.stderr else ''}")
         try:
-            urllib.request.urlopen(f"{base_url}/api/", timeout=1).close()
+            urllib.request.urlopen(f"{base_url}/health/live", timeout=1).close()
             return
         except OSError:
             time.sleep(0.2)
