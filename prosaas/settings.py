@@ -47,10 +47,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # Before rest_framework and drf_spectacular: its templates override theirs (the
+    # browsable API's business switcher, Redoc without web fonts). Issue 14.
+    "prosaas",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and Redoc as static files of our own: the docs work offline (issue 14).
+    "drf_spectacular_sidecar",
     "businesses",
     "crm",
     "intelligence",
@@ -301,6 +306,16 @@ SPECTACULAR_SETTINGS = {
         "WhatsAppMessageStatusEnum": "crm.models.WhatsAppMessage.Status",
     },
 }
+
+# Issue 14: the docs' JavaScript and CSS come from drf-spectacular-sidecar's static
+# files, never from a CDN, so /api/docs/ and /api/redoc/ work offline.
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+    }
+)
 
 # --- Logging ---------------------------------------------------------------------------
 
