@@ -307,6 +307,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Issue 14: the browsable API for people (prosaas/browsable.py): an HTML form for
+# PATCH-only views and descriptions as prose.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "prosaas.browsable.BrowsableAPIRenderer"
+    if renderer == "rest_framework.renderers.BrowsableAPIRenderer"
+    else renderer
+    for renderer in REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"]
+]
+REST_FRAMEWORK["VIEW_DESCRIPTION_FUNCTION"] = "prosaas.browsable.view_description"
+
 # Issue 14: the docs' JavaScript and CSS come from drf-spectacular-sidecar's static
 # files, never from a CDN, so /api/docs/ and /api/redoc/ work offline.
 SPECTACULAR_SETTINGS.update(
