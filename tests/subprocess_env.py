@@ -38,8 +38,8 @@ _STRIPPED_PREFIXES = (
 def database_url(settings_dict: dict[str, Any], name: str) -> str:
     """A postgres:// URL for database ``name`` on the server of ``settings_dict``.
 
-    The embedded server listens on a unix socket: its directory goes in the host part,
-    percent-encoded, which django-environ reads back as a socket path.
+    The embedded server listens on a unix socket: its directory goes in ``?host=``,
+    which django-environ passes on to libpq as the socket directory.
     """
     user = quote(settings_dict.get("USER") or "postgres", safe="")
     password = settings_dict.get("PASSWORD") or ""
@@ -47,7 +47,7 @@ def database_url(settings_dict: dict[str, Any], name: str) -> str:
     host = settings_dict.get("HOST") or ""
     port = settings_dict.get("PORT") or ""
     if host.startswith("/"):
-        return f"postgres://{auth}@{quote(host, safe='')}/{name}"
+        return f"postgres://{auth}@/{name}?host={quote(host)}"
     return f"postgres://{auth}@{host or '127.0.0.1'}:{port or 5432}/{name}"
 
 
