@@ -65,7 +65,8 @@ MIDDLEWARE = [
     # Prometheus series (issue 14): latency of the whole request, and the query
     # counter's numbers, so it wraps the query counter.
     "prosaas.monitoring.PrometheusMiddleware",
-    # Outermost, so that it counts every query of the request (sessions, auth, views).
+    # Outside all others but the Prometheus one, so that it counts every query of the
+    # request (sessions, auth, views).
     "prosaas.query_metrics.QueryMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
