@@ -75,9 +75,13 @@ def browser() -> Iterator[Any]:
 
 
 def wait_for(driver: Any, condition: Callable[[Any], Any]) -> Any:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT_SECONDS).until(condition)
+    # Stale: an element read while the page is being replaced (the ajax forms
+    # write the answer over the document); the next poll reads the new one.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=ignored).until(condition)
 
 
 def by_css(driver: Any, selector: str) -> Any:
