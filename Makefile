@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # Development defaults; production sets its own environment (see README).
 export DEBUG ?= true
 
-.PHONY: run test test-pgbouncer lint format migrations-check migrate seed bench bench-small db-stop clean-db help lint-migrations fuzz
+.PHONY: run test test-pgbouncer lint format migrations-check migrate seed bench bench-small db-stop clean-db help lint-migrations fuzz token
 
 help:
 	@echo "make run               set up everything, seed the demo, serve on http://127.0.0.1:8000"
@@ -21,6 +21,7 @@ help:
 	@echo "make lint-migrations   lint every migration's SQL (sqlmigrate, forwards) with squawk"
 	@echo "make bench             run the benchmarks, update results and docs (docs/performance.md)"
 	@echo "make bench-small       the same on seconds' worth of data (a smoke run)"
+	@echo "make token USER=NAME   print the API token of a user (any demo user, admin too)"
 	@echo "make db-stop           stop the embedded PostgreSQL"
 	@echo "make clean-db          stop it and delete .data/"
 
@@ -31,7 +32,12 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(INSTALLED)
 
-migrate: $(INSTALLED)
+# Development settings for every later `python manage.py ...`: DEBUG on, a generated
+# SECRET_KEY, the embedded database. Written once, never overwritten (prosaas/dotenv.py).
+.env: | $(INSTALLED)
+	$(BIN)/python -m prosaas.dotenv create
+
+migrate: $(INSTALLED) | .env
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
@@ -43,6 +49,10 @@ run: seed
 	@echo "Try:  curl -H 'Authorization: Token <acme_owner token above>' http://127.0.0.1:8000/api/intelligence/customers/"
 	@echo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+token: $(INSTALLED) | .env
+	@test "$(origin USER)" = "command line" || { echo "usage: make token USER=<username>, e.g. make token USER=admin" >&2; exit 2; }
+	@$(BIN)/python manage.py drf_create_token "$(USER)"
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest

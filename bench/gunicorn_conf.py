@@ -29,3 +29,7 @@ def worker_exit(server: Any, worker: Any) -> None:
         return
     path = Path(stats_dir) / f"worker-{os.getpid()}.json"
     path.write_text(json.dumps(cache_report(), default=str))
+
+
+# Prometheus multiprocess mode (issue 14): the same hooks as production's config.
+from prosaas.gunicorn_conf import child_exit, on_starting  # noqa: E402, F401

@@ -167,7 +167,8 @@ class BusinessSettings(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Settings of {self.business_id}"
+        # The admin titles pages with this; its querysets select the business along.
+        return f"Settings of {self.business.name}"
 
     def clean(self) -> None:
         if (self.working_hours_start is None) != (self.working_hours_end is None):

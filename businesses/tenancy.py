@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 BUSINESS_HEADER = "X-Business-Id"
+# The business a browser session picked with the switcher (POST /api/business/switch/).
+# The header wins over it; API clients with a token have no session.
+SESSION_BUSINESS_KEY = "prosaas_business_id"
 ALL_ROLES = frozenset(Membership.Role.values)
 MANAGING_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.MANAGER})
 ADMIN_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
@@ -85,13 +88,40 @@ def resolve_tenant(
                 raise ValidationError(
                     {
                         BUSINESS_HEADER: [
-                            "You belong to several businesses; send this header to pick one."
+                            "You belong to several businesses; send this header to pick one "
+                            "(in the browsable API: the business switcher at the top)."
                         ]
                     }
                 )
     if not found:
         raise PermissionDenied("Your account is not a member of any active business.")
     return found[0]
+
+
+def member_businesses(user: AbstractBaseUser) -> list[tuple[Business, str]]:
+    """The active businesses ``user`` belongs to, with the role in each (cached reads)."""
+    found = []
+    for membership in cached_memberships(user_id=user.pk):
+        business = _active_business(membership.business_id)
+        if business is not None:
+            found.append((business, membership.role))
+    return found
+
+
+def session_business_id(request: Any) -> str | None:
+    """The business this browser session picked, if it still is one of the user's.
+
+    A stale choice (membership ended, business deactivated) is dropped, so the user
+    falls back to their sole business or is asked to pick again.
+    """
+    session = getattr(request, "session", None)
+    if session is None or SESSION_BUSINESS_KEY not in session:
+        return None
+    chosen = session[SESSION_BUSINESS_KEY]
+    if any(business.pk == chosen for business, _ in member_businesses(request.user)):
+        return str(chosen)
+    del session[SESSION_BUSINESS_KEY]
+    return None
 
 
 def _active_business(business_id: int) -> Business | None:
@@ -114,9 +144,10 @@ class IsTenantMember(BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False
         if not hasattr(request, "business"):
-            request.business, request.role = resolve_tenant(
-                request.user, request.headers.get(BUSINESS_HEADER)
-            )
+            requested = request.headers.get(BUSINESS_HEADER)
+            if requested is None:  # a browser: the business picked with the switcher
+                requested = session_business_id(request)
+            request.business, request.role = resolve_tenant(request.user, requested)
         allowed: frozenset[str] = (
             view.get_allowed_roles()  # type: ignore[attr-defined]
             if hasattr(view, "get_allowed_roles")

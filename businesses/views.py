@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
-from rest_framework.permissions import IsAdminUser
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +21,13 @@ from businesses.serializers import (
     CacheReportSerializer,
 )
 from businesses.services import business_settings_ensure, business_settings_update
-from businesses.tenancy import ADMIN_ROLES, ALL_ROLES, IsTenantMember
+from businesses.tenancy import (
+    ADMIN_ROLES,
+    ALL_ROLES,
+    SESSION_BUSINESS_KEY,
+    IsTenantMember,
+    member_businesses,
+)
 
 
 class CurrentBusinessView(generics.RetrieveAPIView):
@@ -71,3 +80,47 @@ class CacheStatsView(APIView):
     @extend_schema(responses=CacheReportSerializer)
     def get(self, request: Request) -> Response:
         return Response(CacheReportSerializer(cache_report()).data)
+
+
+class BusinessSwitchSerializer(serializers.Serializer):
+    business_id = serializers.IntegerField(min_value=1, help_text="One of your businesses.")
+    next = serializers.CharField(
+        required=False, allow_blank=True, help_text="Page to go back to (same site only)."
+    )
+
+
+class BusinessSwitchView(generics.GenericAPIView):
+    """Pick the business this browser session acts for (the browsable API's switcher).
+
+    API clients send the `X-Business-Id` header instead, which wins over this choice.
+    """
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = BusinessSwitchSerializer
+
+    @extend_schema(responses=BusinessSerializer)
+    def post(self, request: Request) -> Response | HttpResponseRedirect:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        business_id = serializer.validated_data["business_id"]
+        chosen = next(
+            (
+                (business, role)
+                for business, role in member_businesses(request.user)
+                if business.pk == business_id
+            ),
+            None,
+        )
+        if chosen is None:
+            # The same answer for another tenant's id and a missing one: ids reveal nothing.
+            raise PermissionDenied(
+                f"You are not a member of an active business with id {business_id}."
+            )
+        request.session[SESSION_BUSINESS_KEY] = business_id
+        target = serializer.validated_data.get("next")
+        if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return HttpResponseRedirect(target, status=303)
+        request.business, request.role = chosen
+        return Response(BusinessSerializer(chosen[0], context={"request": request}).data)

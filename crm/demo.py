@@ -220,7 +220,10 @@ def _seed_users(businesses: dict[str, Business]) -> dict[str, str]:
                 user=user, business=businesses[slug], defaults={"role": role}
             )
         tokens[username] = Token.objects.get_or_create(user=user)[0].key
-    _get_or_create_user(user_model, DEMO_SUPERUSER, is_superuser=True)
+    admin = _get_or_create_user(user_model, DEMO_SUPERUSER, is_superuser=True)
+    # The admin is a member of no business; its token reads the staff-only endpoints
+    # (cache_stats --url).
+    tokens[DEMO_SUPERUSER] = Token.objects.get_or_create(user=admin)[0].key
     return tokens
 
 

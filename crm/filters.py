@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from crm.models import CallLog, Customer, Lead, Source, WhatsAppMessage
 from crm.phones import InvalidPhoneNumber, to_e164
 from crm.selectors import contact_search_condition, phone_region
+from prosaas.filters import ListControlsFilterSet
 
 MAX_ID = 2**63 - 1
 
@@ -63,7 +64,7 @@ class PhoneNumberFilter(django_filters.CharFilter):
     field_class = PhoneNumberFormField
 
 
-class TenantFilterSet(django_filters.FilterSet):
+class TenantFilterSet(ListControlsFilterSet):
     """A FilterSet that reads phone numbers the way the request's tenant writes them."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

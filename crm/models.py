@@ -349,6 +349,8 @@ class WhatsAppMessage(models.Model):
 
     class Meta:
         db_table = "whatsapp_message"
+        verbose_name = "WhatsApp message"
+        verbose_name_plural = "WhatsApp messages"
         constraints = [
             models.UniqueConstraint(
                 fields=["business", "provider_message_id"],

@@ -11,8 +11,11 @@ from django.db.models import Q, QuerySet
 from businesses.models import Business
 from crm.models import Customer, Source
 from crm.phones import InvalidPhoneNumber, to_e164
+from intelligence.ordering import ORDERING_LABELS
+from prosaas.filters import ListControlsFilterSet
 
 SEARCH_MAX_LENGTH = 100
+ORDERING_CHOICES = list(ORDERING_LABELS.items())
 
 
 def customer_search_q(text: str, *, default_region: str) -> Q:
@@ -28,7 +31,7 @@ def customer_search_q(text: str, *, default_region: str) -> Q:
     return match
 
 
-class CustomerIntelligenceFilter(django_filters.FilterSet):
+class CustomerIntelligenceFilter(ListControlsFilterSet):
     source = django_filters.ChoiceFilter(
         choices=Source.choices, help_text="Where the customer came from."
     )
@@ -38,9 +41,21 @@ class CustomerIntelligenceFilter(django_filters.FilterSet):
         help_text="Part of the name or email, or a phone number in any common format.",
     )
 
+    # The view reads and checks `ordering` (intelligence/ordering.py); this puts its
+    # choices in the browsable API's filter form and leaves the rows alone.
+    ordering = django_filters.ChoiceFilter(
+        choices=ORDERING_CHOICES,
+        method="keep_rows",
+        empty_label="Newest first (default)",
+        label="Ordering",
+    )
+
     class Meta:
         model = Customer
         fields = ["source", "search"]
+
+    def keep_rows(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        return queryset
 
     def __init__(self, *args: Any, business: Business | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -41,3 +41,11 @@ ORDERINGS: dict[str, CustomerOrdering] = {
     ),
 }
 DEFAULT_ORDERING = "-created_at"
+
+# How the browsable API's filter form names each ordering.
+ORDERING_LABELS: dict[str, str] = {
+    "-created_at": "Newest first",
+    "name": "Name, A to Z",
+    "-leads_count": "Most leads first",
+    "-last_interaction": "Latest interaction first",
+}

@@ -7,7 +7,13 @@ in about a second after the first time.
 
 from __future__ import annotations
 
+import argparse
+import os
+import re
+import subprocess
+import sys
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,27 +65,98 @@ def embedded_database_settings(data_dir: Path) -> dict[str, Any]:
     }
 
 
-def stop_embedded_database(data_dir: Path) -> bool:
-    """Stop the embedded server if it runs; return whether there was one."""
+@dataclass(frozen=True)
+class StopOutcome:
+    """What ``stop_embedded_database`` did, in words, and whether it worked."""
+
+    ok: bool
+    message: str
+
+
+def _pg_ctl(pgdata: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run pgserver's own ``pg_ctl`` on ``pgdata``, as the user that owns the server.
+
+    PostgreSQL refuses to run as root; pgserver then runs the server as its
+    ``pgserver`` system user, so pg_ctl must run as that user too.
+    """
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    binary = Path(POSTGRES_BIN_PATH) / "pg_ctl"
+    user = "pgserver" if os.geteuid() == 0 else None
+    return subprocess.run(
+        [str(binary), "-D", str(pgdata), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        user=user,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def stop_embedded_database(data_dir: Path) -> StopOutcome:
+    """Stop the embedded server, whatever started or ended the processes that used it.
+
+    pgserver's own list of the processes holding the server (``.handle_pids.json``)
+    keeps the ids of processes that died without cleaning up, so it cannot say whether
+    the server runs. ``pg_ctl status`` asks the data directory's postmaster itself, and
+    ``pg_ctl stop -m fast`` ends it even while ``make run`` is serving (its open
+    connections are closed).
+    """
     pgdata = data_dir / "postgres"
-    if not (pgdata / "postmaster.pid").exists():
-        return False
+    if not (pgdata / "PG_VERSION").is_file():
+        return StopOutcome(True, f"No embedded PostgreSQL under {pgdata}: nothing to stop.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pgserver
+        try:
+            status = _pg_ctl(pgdata, "status", timeout=30)
+        except (OSError, ImportError, subprocess.SubprocessError) as exc:
+            return StopOutcome(False, f"Could not ask the embedded PostgreSQL its status: {exc}")
+    # pg_ctl status: 0 running, 3 not running, 4 no accessible data directory.
+    if status.returncode == 3:
+        _forget_handles(pgdata)
+        return StopOutcome(True, f"The embedded PostgreSQL under {pgdata} was not running.")
+    if status.returncode != 0:
+        said = (status.stderr or status.stdout).strip()
+        return StopOutcome(False, f"Could not tell whether it runs: pg_ctl status said: {said}")
+    pid = _postmaster_pid(status.stdout)
+    try:
+        result = _pg_ctl(pgdata, "stop", "-m", "fast", "-w", "-t", "30")
+    except (OSError, subprocess.SubprocessError) as exc:
+        return StopOutcome(False, f"Could not stop the embedded PostgreSQL under {pgdata}: {exc}")
+    if result.returncode != 0:
+        said = (result.stderr or result.stdout).strip()
+        return StopOutcome(
+            False, f"Could not stop the embedded PostgreSQL under {pgdata}: pg_ctl said: {said}"
+        )
+    _forget_handles(pgdata)
+    return StopOutcome(True, f"Stopped the embedded PostgreSQL under {pgdata}{pid}.")
 
-        pgserver.get_server(pgdata, cleanup_mode="stop").cleanup()
-    return True
+
+def _postmaster_pid(status_output: str) -> str:
+    match = re.search(r"PID: (\d+)", status_output)
+    return f" (process {match.group(1)})" if match else ""
 
 
-if __name__ == "__main__":  # python -m prosaas.embedded_db stop
-    import sys
+def _forget_handles(pgdata: Path) -> None:
+    # The server is down: every process on pgserver's list is stale.
+    (pgdata / ".handle_pids.json").unlink(missing_ok=True)
 
-    if sys.argv[1:] != ["stop"]:
-        sys.exit("usage: python -m prosaas.embedded_db stop")
-    data = Path(__file__).resolve().parent.parent / ".data"
-    print(
-        "Stopped the embedded PostgreSQL."
-        if stop_embedded_database(data)
-        else "It was not running."
+
+def main(argv: list[str]) -> int:
+    """``python -m prosaas.embedded_db stop [--data-dir DIR]``; exit 1 if it could not stop."""
+    parser = argparse.ArgumentParser(prog="python -m prosaas.embedded_db")
+    parser.add_argument("action", choices=["stop"])
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / ".data",
+        help="The directory holding postgres/ (default: the checkout's .data).",
     )
+    options = parser.parse_args(argv)
+    outcome = stop_embedded_database(options.data_dir)
+    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
+    return 0 if outcome.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -7,6 +7,7 @@ which variable was wrong. These wrappers stop start-up naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -94,3 +95,19 @@ def _check_range(
         raise ImproperlyConfigured(f"{name}={raw!r} is below the minimum of {minimum}.")
     if maximum is not None and value > maximum:
         raise ImproperlyConfigured(f"{name}={raw!r} is above the maximum of {maximum}.")
+
+
+def parse_networks(
+    name: str, raw: str
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A comma-separated list of CIDRs (``10.0.0.0/8,::1/128``); empty means none."""
+    networks = []
+    for part in raw.split(","):
+        if part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ImproperlyConfigured(
+                    f"{name}: {part.strip()!r} is not a network (CIDR, e.g. 10.0.0.0/8)."
+                ) from None
+    return tuple(networks)

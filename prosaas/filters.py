@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
@@ -55,3 +58,24 @@ def _refuse_blank_values(request: Request, filters: dict[str, Any]) -> None:
     )
     if blank:
         raise ValidationError({name: ["May not be empty."] for name in blank})
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class PageSizeFilter(django_filters.CharFilter):
+    """``page_size`` in a list's filter form. The paginator reads and checks it; the
+    filter only puts the field in the browsable API's form and leaves rows alone."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Page size")
+        kwargs.setdefault("help_text", "Rows per page, 1 to 200 (default 50).")
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"min": 1, "max": 200}))
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        return qs
+
+
+class ListControlsFilterSet(django_filters.FilterSet):
+    """Base of the lists' FilterSets: the filter form also offers the page size."""
+
+    page_size = PageSizeFilter()

@@ -83,6 +83,9 @@ class DatabaseOutageMiddleware:
             return _RetryOnFreshConnection()
         detail = one_line(exception)
         if cause is OutageCause.DATABASE_POOL_EXHAUSTED:
+            from prosaas.metrics import POOL_TIMEOUTS
+
+            POOL_TIMEOUTS.inc()
             detail = f"no connection free after {settings.DB_POOL_TIMEOUT}s; pool: {pool_status()}"
         get_outage_log().record(cause, f"{request.method} {request.path}: {detail}")
         return service_unavailable_response(cause, request)

@@ -29,7 +29,8 @@ class StrictCursorPagination(CursorPagination):
 
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        # The browsable API's filter form sends `page_size=` when left empty.
+        if raw is None or raw.strip() == "":
             return self.page_size
         # ASCII digits only: int() also reads " 5", "1_0" and other scripts' digits.
         if not (raw.isascii() and raw.isdigit()):

@@ -24,17 +24,27 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
 
+from prosaas.slow_queries import report_slow_query
+
 logger = logging.getLogger("prosaas.query_metrics")
 
 HEADER = "Server-Timing"
 
 
 class QueryCounter:
-    """A ``connection.execute_wrapper`` that counts statements and their time."""
+    """A ``connection.execute_wrapper`` that counts statements and their time.
 
-    def __init__(self) -> None:
+    Given the request and a threshold, it also reports each statement slower than
+    the threshold once (prosaas/slow_queries.py).
+    """
+
+    def __init__(
+        self, request: HttpRequest | None = None, slow_seconds: float | None = None
+    ) -> None:
         self.count = 0
         self.seconds = 0.0
+        self.request = request
+        self.slow_seconds = slow_seconds
 
     def __call__(
         self,
@@ -48,8 +58,16 @@ class QueryCounter:
         try:
             return execute(sql, params, many, context)
         finally:
+            elapsed = time.perf_counter() - start
             self.count += 1
-            self.seconds += time.perf_counter() - start
+            self.seconds += elapsed
+            if self.slow_seconds is not None and elapsed > self.slow_seconds:
+                report_slow_query(
+                    view=view_name(self.request) if self.request is not None else "(no request)",
+                    seconds=elapsed,
+                    sql=sql,
+                    threshold_ms=settings.SLOW_QUERY_MS,
+                )
 
     @property
     def milliseconds(self) -> float:
@@ -80,7 +98,9 @@ class QueryMetricsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        counter = QueryCounter()
+        counter = QueryCounter(request, slow_seconds=settings.SLOW_QUERY_MS / 1000)
+        # Read by the Prometheus middleware (prosaas/monitoring.py), outside this one.
+        request.query_counter = counter  # type: ignore[attr-defined]
         with ExitStack() as stack:
             for alias in connections:
                 stack.enter_context(connections[alias].execute_wrapper(counter))

@@ -12,13 +12,17 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from prosaas.env import read_bool, read_float, read_int, read_rate
+from prosaas.dotenv import dotenv_file
+from prosaas.env import parse_networks, read_bool, read_float, read_int, read_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# A local .env is a convenience for development; real deployments set the environment.
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env")
+# A local .env is a convenience for development (make run writes one); production,
+# which sets DEBUG=false, ignores it unless DJANGO_DOTENV names a file. The rules are in
+# prosaas/dotenv.py. Values in the file never override the real environment.
+_dotenv = dotenv_file(BASE_DIR)
+if _dotenv is not None:
+    environ.Env.read_env(_dotenv)
 
 env = environ.Env()
 
@@ -43,21 +47,31 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # Before rest_framework and drf_spectacular: its templates override theirs (the
+    # browsable API's business switcher, Redoc without web fonts). Issue 14.
+    "prosaas",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     # Database triggers declared on the models (cache invalidation outbox, derived data).
     "pgtrigger",
+    # Swagger UI and Redoc as static files of our own: the docs work offline (issue 14).
+    "drf_spectacular_sidecar",
     "businesses",
     "crm",
     "intelligence",
 ]
 
 MIDDLEWARE = [
-    # Outermost of all: any error answer under /api/ leaves as JSON (prosaas/errors.py).
+    # Prometheus series (issue 14): latency of the whole request, and the query
+    # counter's numbers, so it wraps the query counter. Outermost, so that it sees the
+    # status every answer leaves with.
+    "prosaas.monitoring.PrometheusMiddleware",
+    # Then any error answer under /api/ leaves as JSON (prosaas/errors.py).
     "prosaas.errors.JSONErrorsForAPIMiddleware",
-    # Outermost, so that it counts every query of the request (sessions, auth, views).
+    # Outside all others, so that it counts every query of the request (sessions, auth,
+    # views).
     "prosaas.query_metrics.QueryMetricsMiddleware",
     # Which database serves the request's reads; says so in Server-Timing (issue 15).
     "prosaas.replica_middleware.ReplicaRoutingMiddleware",
@@ -229,6 +243,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (prosaas/query_metrics.py). The API's endpoints run 3 to a handful; an N+1 on a list
 # page runs dozens.
 REQUEST_QUERY_BUDGET = read_int("REQUEST_QUERY_BUDGET", default=20, minimum=1, maximum=100_000)
+
+# --- Health checks, metrics and slow queries (issue 14) ------------------------------
+#
+# /health/live and /health/ready are open (load balancers, Kubernetes); /metrics
+# (Prometheus) answers a bearer METRICS_TOKEN or a client in METRICS_ALLOWED_NETWORKS
+# (CIDRs, default loopback only; behind a proxy REMOTE_ADDR is the proxy's address).
+# See prosaas/health.py, prosaas/monitoring.py and the README's monitoring section.
+SLOW_QUERY_MS = read_int("SLOW_QUERY_MS", default=100, minimum=1, maximum=3_600_000)
+HEALTH_DB_TIMEOUT = read_float("HEALTH_DB_TIMEOUT", default=2.0, minimum=0.1, maximum=30)
+HEALTH_CHECK_CACHE_SECONDS = read_float(
+    "HEALTH_CHECK_CACHE_SECONDS", default=10.0, minimum=0, maximum=3600
+)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters long.")
+METRICS_ALLOWED_NETWORKS = parse_networks(
+    "METRICS_ALLOWED_NETWORKS", env.str("METRICS_ALLOWED_NETWORKS", default="127.0.0.1/32,::1/128")
+)
+# --- end of issue 14's block ---------------------------------------------------------
 
 # --- Cache -----------------------------------------------------------------------------
 #
@@ -424,6 +457,26 @@ SPECTACULAR_SETTINGS = {
         "WhatsAppMessageStatusEnum": "crm.models.WhatsAppMessage.Status",
     },
 }
+
+# Issue 14: the browsable API for people (prosaas/browsable.py): an HTML form for
+# PATCH-only views and descriptions as prose.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "prosaas.browsable.BrowsableAPIRenderer"
+    if renderer == "rest_framework.renderers.BrowsableAPIRenderer"
+    else renderer
+    for renderer in REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"]
+]
+REST_FRAMEWORK["VIEW_DESCRIPTION_FUNCTION"] = "prosaas.browsable.view_description"
+
+# Issue 14: the docs' JavaScript and CSS come from drf-spectacular-sidecar's static
+# files, never from a CDN, so /api/docs/ and /api/redoc/ work offline.
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+    }
+)
 
 # --- Logging ---------------------------------------------------------------------------
 

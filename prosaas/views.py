@@ -21,6 +21,7 @@ def api_root(request: Request) -> Response:
         "auth_token": "api-token",
         "schema": "schema",
         "docs": "docs",
+        "redoc": "redoc",
     }
     links = {key: reverse(name, request=request) for key, name in names.items()}
     links.update(

@@ -34,6 +34,8 @@ PROJECT_PREFIXES = (
 # Enough for settings to load with DEBUG off; a test overrides any of them.
 BASE_ENV = {
     "DJANGO_SETTINGS_MODULE": "prosaas.settings",
+    # A developer's .env (make run writes one) must not leak into start-up tests.
+    "DJANGO_DOTENV": "off",
     "SECRET_KEY": "x" * 50,
     "DATABASE_URL": "postgres://app:secret@db.example.com:6543/prosaas",
 }

@@ -130,7 +130,8 @@ class Command(BaseCommand):
             with urllib.request.urlopen(request, timeout=10) as response:
                 return json.load(response)
         except urllib.error.HTTPError as exc:
-            raise CommandError(f"{url} answered {exc.code}: {exc.read()[:300]!r}") from exc
+            body = exc.read()[:300].decode("utf-8", errors="replace").strip()
+            raise CommandError(f"{url} answered {exc.code} {exc.reason}: {body}") from exc
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
             raise CommandError(f"Could not read {url}: {exc}") from exc
 

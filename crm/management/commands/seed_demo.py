@@ -80,8 +80,11 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"\nLog in to the browsable API or /admin/ with password '{DEMO_PASSWORD}' as one of:\n"
-            f"  {', '.join(report.tokens)} (API), {DEMO_SUPERUSER} (admin site)\n"
-            "\nTokens for the API (Authorization: Token <key>):"
+            f"  {', '.join(name for name in report.tokens if name != DEMO_SUPERUSER)} (API), "
+            f"{DEMO_SUPERUSER} (admin site)\n"
+            "\nTokens for the API (Authorization: Token <key>; make token USER=<name> "
+            "prints one again):"
         )
         for username, key in report.tokens.items():
-            self.stdout.write(f"  {username:<15} {key}")
+            note = "  (staff: cache_stats --url, /api/ops/)" if username == DEMO_SUPERUSER else ""
+            self.stdout.write(f"  {username:<15} {key}{note}")
