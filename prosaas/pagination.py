@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -14,8 +14,6 @@ from rest_framework.utils.urls import replace_query_param
 from prosaas import cursors
 from prosaas.cursors import InvalidCursor, KeysetCursor
 from prosaas.keyset import Key, KeysetOrdering, SortKey, key_fields
-
-Row = Model | Mapping[str, Any] | Sequence[Any]
 
 
 class KeysetPagination(CursorPagination):
@@ -68,6 +66,8 @@ class KeysetPagination(CursorPagination):
     keyset: KeysetOrdering
     cursor: KeysetCursor | None
     page: list[Any]
+    next_key: Key | None
+    previous_key: Key | None
 
     # --- DRF's entry point ------------------------------------------------------------
 
@@ -127,8 +127,8 @@ class KeysetPagination(CursorPagination):
         has_before = more if reverse else self.cursor is not None
         has_after = self.cursor is not None if reverse else more
         boundary = self.cursor.key if self.cursor is not None else None
-        self.next_key = self._edge_key(page[-1]) if page else boundary
-        self.previous_key = self._edge_key(page[0]) if page else boundary
+        self.next_key = self.keyset.key_of(page[-1]) if page else boundary
+        self.previous_key = self.keyset.key_of(page[0]) if page else boundary
         self.has_next = has_after and self.next_key is not None
         self.has_previous = has_before and self.previous_key is not None
         self.page = page
@@ -188,9 +188,6 @@ class KeysetPagination(CursorPagination):
             ) from None
 
     # --- Helpers ----------------------------------------------------------------------
-
-    def _edge_key(self, row: Row) -> Key:
-        return self.keyset.key_of(row)
 
     def _loading_key_columns(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """``queryset`` with the key's model columns loaded, even under ``only()``:
