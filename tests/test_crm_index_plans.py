@@ -218,15 +218,20 @@ def test_call_list_by_status_reads_the_contract_index_in_order(client, status) -
     assert_index_in_order(sql, "idx_call_log_business_status_created")
 
 
-def test_a_status_of_most_calls_walks_the_tenant_index_without_any_sort(client) -> None:
-    # 75% of calls are completed: PostgreSQL prefers walking the tenant's calls newest
-    # first (already in (created_at, id) order) and skipping the other quarter, to the
-    # contract index plus a sort of tied times. Either reads about a page of rows;
-    # docs/indexes.md has both costs.
+def test_a_status_of_most_calls_is_read_in_order_without_a_full_sort(client) -> None:
+    # 75% of calls are completed. PostgreSQL (15, default costs) prefers walking the
+    # tenant's calls newest first, already in (created_at, id) order, and skipping the
+    # other quarter, to the contract index plus a sort of tied times; either reads
+    # about a page of rows (docs/indexes.md has both costs). Whichever it picks, no
+    # plain Sort, and a walk filters on the status rather than sorting.
     sql = page_query(client, "/api/calls/?status=completed", "call_log")
-    plan = assert_no_sort_at_all(sql, "idx_call_log_business_created")
-    (scan,) = [n for n in nodes(plan) if n.get("Index Name") == "idx_call_log_business_created"]
-    assert "status" in scan["Filter"]
+    steps = describe(explain(sql))
+    if "Index Scan idx_call_log_business_status_created" in steps:
+        assert_index_in_order(sql, "idx_call_log_business_status_created")
+    else:
+        plan = assert_no_sort_at_all(sql, "idx_call_log_business_created")
+        (scan,) = [n for n in nodes(plan) if n.get("Index Name") == "idx_call_log_business_created"]
+        assert "status" in scan["Filter"]
 
 
 def test_the_unfiltered_call_list_uses_the_business_newest_first_index(client) -> None:
