@@ -4,7 +4,7 @@
 intelligence list (crm/sort_keys.py). Database triggers keep them exact on every write
 (crm/triggers.py); this module recomputes them from the rows, for
 ``manage.py customer_sort_keys --check/--fix/--backfill``: after a restore with
-triggers disabled, a bug, or when the columns are first added (0027). The API never
+triggers disabled, a bug, or when the columns are first added (0023). The API never
 shows these keys, only orders by them.
 
 The customer's guard trigger ignores direct writes of the keys; the repair says who it

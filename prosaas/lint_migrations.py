@@ -61,11 +61,11 @@ MIGRATION_EXCEPTIONS: dict[tuple[str, str], dict[str, str]] = {
     # The per-tenant unique index is built concurrently (the reasons of
     # CONCURRENT_INDEX_EXCEPTIONS hold), then replaces the table-wide constraint: the
     # guarantee clients relied on is only narrowed to one tenant, on purpose (issue 11).
-    ("crm", "0020_call_log_call_sid_unique_per_business"): {
+    ("crm", "0024_call_log_call_sid_unique_per_business"): {
         **CONCURRENT_INDEX_EXCEPTIONS,
         "ban-drop-constraint": "call_sid becomes unique per tenant, not across tenants",
     },
-    ("crm", "0025_tenant_stats_counters"): {
+    ("crm", "0021_tenant_stats_counters"): {
         "prefer-bigint-over-smallint": "slot is 0..15 by construction"
     },
 }

@@ -25,7 +25,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from businesses.tenancy import BUSINESS_HEADER, IsTenantMember
 from crm.filters import MAX_ID
 from crm.phones import E164_PATTERN
-from prosaas.pagination import StrictCursorPagination
+from prosaas.pagination import KeysetPagination
 
 ERROR = ResolvedComponent(
     name="Error",
@@ -140,11 +140,11 @@ class ErrorDocumentingAutoSchema(AutoSchema):
     def _bound_parameters(parameters: list[dict[str, Any]]) -> None:
         for parameter in parameters:
             schema = parameter.get("schema", {})
-            if parameter["name"] == StrictCursorPagination.page_size_query_param:
+            if parameter["name"] == KeysetPagination.page_size_query_param:
                 schema.update(
                     minimum=1,
-                    maximum=StrictCursorPagination.max_page_size,
-                    default=StrictCursorPagination.page_size,
+                    maximum=KeysetPagination.max_page_size,
+                    default=KeysetPagination.page_size,
                 )
             elif parameter["in"] == "path" or (
                 schema.get("type") == "integer" and parameter["name"] in ID_QUERY_PARAMETERS

@@ -412,7 +412,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "prosaas.pagination.StrictCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "prosaas.pagination.KeysetPagination",
     "DEFAULT_FILTER_BACKENDS": ["prosaas.filters.StrictDjangoFilterBackend"],
     # drf-spectacular's, plus the error answers, X-Business-Id and bounds (prosaas/schema.py).
     "DEFAULT_SCHEMA_CLASS": "prosaas.schema.ErrorDocumentingAutoSchema",

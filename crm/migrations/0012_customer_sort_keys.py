@@ -7,8 +7,8 @@ one long read that wait would block every later query on ``customer``, so the lo
 requested with a short ``lock_timeout`` and retried with backoff (prosaas/migrations.py),
 each attempt its own transaction, hence ``atomic = False``.
 
-The values are filled in later: the triggers that keep them exact are created by 0026,
-and 0027 then backfills every existing customer in small batches. Triggers first, then
+The values are filled in later: the triggers that keep them exact are created by 0022,
+and 0023 then backfills every existing customer in small batches. Triggers first, then
 the backfill: a write made during the backfill is counted either by the trigger or by
 the batch that reads it afterwards, never lost.
 """

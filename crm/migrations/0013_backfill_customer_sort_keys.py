@@ -1,8 +1,8 @@
 """Formerly the sort-key backfill: one UPDATE of every customer in one transaction.
 
 That held row locks on the whole table for the length of the update and missed rows
-committed meanwhile. The backfill now runs after the triggers exist (0026), in batches
-of its own short transactions (0027, ``manage.py customer_sort_keys --backfill``). This
+committed meanwhile. The backfill now runs after the triggers exist (0022), in batches
+of its own short transactions (0023, ``manage.py customer_sort_keys --backfill``). This
 migration stays, empty, because 0014 depends on it.
 """
 

@@ -62,7 +62,7 @@ class Command(BaseCommand):
             self._check(businesses, everyone=options["business"] is None)
 
     def _businesses(self, id_or_slug: str | None) -> list[tuple[int, str]]:
-        # Raw SQL: 0027 runs this code against the schema of its time.
+        # Raw SQL: 0023 runs this code against the schema of its time.
         sql, params = "SELECT id, name FROM business", []
         if id_or_slug is not None:
             column = "id" if id_or_slug.isdigit() else "slug"

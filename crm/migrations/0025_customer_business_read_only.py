@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("crm", "0020_call_log_call_sid_unique_per_business"),
+        ("crm", "0024_call_log_call_sid_unique_per_business"),
     ]
 
     operations = [

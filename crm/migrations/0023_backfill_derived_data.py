@@ -1,6 +1,6 @@
 """Fill in the sort keys and the statistics counters from the rows that exist.
 
-Runs after the triggers (0026), so every write from here on is counted by them and the
+Runs after the triggers (0022), so every write from here on is counted by them and the
 backfill only has to bring the rows that existed before to the right values. Never in
 one transaction (``atomic = False``): the customers are recomputed by id range, each
 batch its own short transaction that locks only its customers, and the counters one
@@ -33,10 +33,10 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("crm", "0026_derived_data_triggers"),
+        ("crm", "0022_derived_data_triggers"),
     ]
 
     operations = [
-        # Backwards: nothing to undo; 0026 drops the triggers, 0025 the counters.
+        # Backwards: nothing to undo; 0022 drops the triggers, 0021 the counters.
         migrations.RunPython(backfill, migrations.RunPython.noop, atomic=False),
     ]

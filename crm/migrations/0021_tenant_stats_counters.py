@@ -1,7 +1,7 @@
 """The tenant statistics counters: running totals and new rows per 15 minutes.
 
-Two new, empty tables; the triggers that fill them come in 0026 and the backfill of
-existing rows in 0027. No foreign-key constraint to ``business`` (see the models), so
+Two new, empty tables; the triggers that fill them come in 0022 and the backfill of
+existing rows in 0023. No foreign-key constraint to ``business`` (see the models), so
 creating them locks no existing table.
 """
 
@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("businesses", "0001_initial"),
-        ("crm", "0016_idx_customer_business_last_interaction_rank"),
+        ("crm", "0020_remove_idx_customer_business_last_interaction_rank"),
     ]
 
     operations = [

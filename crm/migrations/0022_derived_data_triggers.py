@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("crm", "0025_tenant_stats_counters"),
+        ("crm", "0021_tenant_stats_counters"),
     ]
 
     operations = [

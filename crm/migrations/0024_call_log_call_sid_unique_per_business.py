@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("crm", "0027_backfill_derived_data"),
+        ("crm", "0023_backfill_derived_data"),
     ]
 
     operations = [

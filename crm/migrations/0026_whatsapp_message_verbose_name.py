@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0016_idx_customer_business_last_interaction_rank"),
+        ("crm", "0025_customer_business_read_only"),
     ]
 
     operations = [
