@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from crm.indexes import NamedIndex, newest_first_index
-from crm.sort_keys import last_interaction_rank, leads_count_rank
+from crm.sort_keys import last_interaction_key
 
 if TYPE_CHECKING:
     from businesses.models import Business
@@ -75,15 +75,18 @@ class Customer(models.Model):
         indexes = [
             # The customer lists' default order (newest first) within a tenant.
             newest_first_index("idx_customer_business_created", "business"),
-            # The intelligence list's other orderings, read in order and stopped at the page.
+            # The intelligence list's other orderings, read in order and stopped at the page:
+            # each ends in the id, the tie-breaker of its keyset (intelligence/ordering.py).
             NamedIndex(fields=["business", "name", "id"], name="idx_customer_business_name"),
             NamedIndex(
-                F("business"), leads_count_rank().desc(), name="idx_customer_business_leads_rank"
+                fields=["business", "-sort_leads_count", "-id"],
+                name="idx_customer_business_leads_count",
             ),
             NamedIndex(
                 F("business"),
-                last_interaction_rank().desc(),
-                name="idx_customer_business_last_interaction_rank",
+                last_interaction_key().desc(),
+                F("id").desc(),
+                name="idx_customer_business_last_interaction",
             ),
         ]
 

@@ -1,24 +1,25 @@
-"""Cursor pagination orders that match the CRM indexes exactly.
+"""The order of the CRM lists: newest first, ``created_at DESC, id DESC``.
 
-The four contract indexes end in ``created_at DESC`` without ``id``
-(``leads(tenant_id, status, created_at DESC)`` and its siblings). Ordering their lists
-by ``created_at DESC, id DESC`` would make PostgreSQL add an Incremental Sort on top of
-the index scan, and for a frequent status it would rather walk the tenant-wide
-``(tenant_id, created_at DESC, id DESC)`` index and filter. Ordering by ``created_at``
-alone lets the contract index deliver the page as it is, with no sort at all.
+Every CRM list pages with ``prosaas.pagination.KeysetPagination``: the next page starts
+strictly after the previous page's last ``(created_at, id)``, so rows that share a
+``created_at`` (a bulk import, a replayed webhook batch) are each returned once.
 
-Ties are still paged correctly: DRF's cursor records the last ``created_at`` plus an
-offset into the rows that share it, and the index returns tied rows in one stable
-order (by id in the tenant-wide indexes, by physical position in the contract ones).
-docs/indexes.md has the plans and the trade-off.
+The unfiltered lists read indexes that end in ``created_at DESC, id DESC`` and need no
+sort. The four contract indexes end in ``created_at DESC`` without ``id``
+(``leads(tenant_id, status, created_at DESC)`` and its siblings, fixed by DESIGN.md):
+PostgreSQL reads them in ``created_at`` order and puts an Incremental Sort on top that
+orders only the rows sharing one ``created_at`` by id, and the cursor's
+``(created_at, id) < (…)`` bounds the scan at ``created_at <= …``. A filter on several
+statuses is read one status at a time (``get_keyset_partitions`` in ``crm.views``).
+docs/indexes.md has the plans.
 """
 
 from __future__ import annotations
 
-from prosaas.pagination import StrictCursorPagination
+from prosaas.pagination import KeysetPagination
 
 
-class NewestFirstPagination(StrictCursorPagination):
-    """Newest first by ``created_at`` alone: the order every CRM index delivers."""
+class NewestFirstPagination(KeysetPagination):
+    """Newest first: ``created_at DESC, id DESC``."""
 
     ordering = ("-created_at",)

@@ -3,21 +3,46 @@
 Ordering customers by lead count or by last interaction must not count or scan every
 lead, call and message of the tenant for each page, so both values are kept on the
 customer row (``Customer.sort_leads_count`` and ``Customer.sort_last_interaction_at``,
-maintained by ``crm.activity``) and indexed.
+maintained by ``crm.activity``) and indexed with the id after them:
+``(business_id, sort_leads_count DESC, id DESC)`` and
+``(business_id, COALESCE(sort_last_interaction_at, '-infinity') DESC, id DESC)``.
+Keyset pagination (prosaas/pagination.py) compares the whole ``(key, id)`` pair, so
+thousands of customers sharing a count page like any other rows.
 
-DRF's cursor pagination positions a page on the *first* ordering column only and
-breaks ties with an offset that it caps at 1000 rows. Thousands of customers share a
-lead count (most have none), so the count alone cannot be a cursor position. Each rank
-below is therefore *unique* within the table: ``key * 10**20 + id``. The id decides
-ties and can never reach the next key value (ids stay far below 10**20), so ordering
-by the rank equals ordering by ``(key, id)``. The ranks are expressions over the
-stored columns, indexed as such, so the tie-breaking part can never drift.
+A customer that never had a lead, call or message has no interaction time; it sorts
+as ``-infinity``, after every real time when newest come first. Writing that in the
+index (rather than ``NULLS LAST``) gives the key no NULLs, so "after this customer"
+stays one row comparison and one index range even across the never-active ones.
+
+The rank expressions further down (``key * 10**20 + id``) were the unique sort keys
+when pagination could only position on a single column. Only migrations 0015 and 0016
+still use them, to build (and, rolling back, rebuild) the indexes they replaced.
 """
 
 from __future__ import annotations
 
-from django.db.models import BigIntegerField, DecimalField, ExpressionWrapper, F, Func, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BigIntegerField,
+    DateTimeField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
+
+# What a customer without any interaction sorts as (see above). A cast literal, which
+# PostgreSQL folds into a constant, so the index expression and the queries' agree.
+NO_INTERACTION = Cast(Value("-infinity"), DateTimeField())
+
+
+def last_interaction_key() -> Coalesce:
+    """The indexed last-interaction sort key: the time, or ``-infinity`` for none."""
+    return Coalesce(F("sort_last_interaction_at"), NO_INTERACTION)
+
+
+# --- The former rank keys, for migrations 0015 and 0016 only ---------------------------
 
 # Larger than any id the table will hold, so `key * span + id` orders by key, then id.
 ID_SPAN = 10**20

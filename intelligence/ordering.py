@@ -1,43 +1,28 @@
 """The orderings of the customer intelligence list, and what each one sorts by.
 
-DRF's cursor pagination positions a page on the first ``order_by`` field and breaks
-ties with an offset (capped at 1000). The two activity orderings would tie thousands of
-customers (most have no leads), so they sort by the unique rank expressions of
-crm/sort_keys.py, which already end in the id. ``created_at`` and ``name`` are nearly
-unique and take ``id`` as their tie-breaker. Each has an index that gives its order,
-so every page is an index range read that stops at the page size.
+Every ordering is total: its sort column, then the id in the same direction, and each
+has an index on ``(business_id, sort column, id)`` in that direction, so a page is an
+index range that starts right after the previous page's last row and stops at the page
+size (prosaas/pagination.py). The activity orderings sort by the keys stored on the
+customer row (crm/sort_keys.py); most customers share a lead count, and ties are
+ordered by id like any other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from crm.sort_keys import NO_INTERACTION
+from prosaas.keyset import KeysetOrdering, SortKey
 
-from django.db.models import Expression
-
-from crm.sort_keys import last_interaction_rank, leads_count_rank
-
-
-@dataclass(frozen=True)
-class CustomerOrdering:
-    fields: tuple[str, ...]
-    # Rank expressions the fields refer to, annotated onto the queryset under these names.
-    annotations: dict[str, Callable[[], Expression]] = field(default_factory=dict)
-
-
-ORDERINGS: dict[str, CustomerOrdering] = {
-    # idx_customer_business_created
-    "-created_at": CustomerOrdering(fields=("-created_at", "-id")),
-    # idx_customer_business_name
-    "name": CustomerOrdering(fields=("name", "id")),
-    # idx_customer_business_leads_rank: (lead count, id), newest ids first among equals
-    "-leads_count": CustomerOrdering(
-        fields=("-leads_count_rank",), annotations={"leads_count_rank": leads_count_rank}
-    ),
-    # idx_customer_business_last_interaction_rank: never-active customers come last
-    "-last_interaction": CustomerOrdering(
-        fields=("-last_interaction_rank",),
-        annotations={"last_interaction_rank": last_interaction_rank},
+ORDERINGS: dict[str, KeysetOrdering] = {
+    # idx_customer_business_created (business_id, created_at DESC, id DESC)
+    "-created_at": KeysetOrdering.of("-created_at"),
+    # idx_customer_business_name (business_id, name, id)
+    "name": KeysetOrdering.of("name"),
+    # idx_customer_business_leads_count (business_id, sort_leads_count DESC, id DESC)
+    "-leads_count": KeysetOrdering.of("-sort_leads_count"),
+    # idx_customer_business_last_interaction: never-active customers come last
+    "-last_interaction": KeysetOrdering.of(
+        SortKey("sort_last_interaction_at", descending=True, nulls_as=NO_INTERACTION)
     ),
 }
 DEFAULT_ORDERING = "-created_at"

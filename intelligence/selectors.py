@@ -43,13 +43,11 @@ def customer_intelligence_list(
     ``filters`` (``source``, ``search``) are for callers outside HTTP; the API view
     applies the same FilterSet through its filter backend.
     """
-    chosen = ORDERINGS[ordering]
     queryset = (
         Customer.objects.for_business(business)
         .only(*CUSTOMER_FIELDS)
         .annotate(**activity_annotations())
-        .annotate(**{name: make() for name, make in chosen.annotations.items()})
-        .order_by(*chosen.fields)
+        .order_by(*ORDERINGS[ordering].order_by())
     )
     if filters is None:
         return queryset

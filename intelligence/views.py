@@ -19,7 +19,7 @@ from intelligence.ordering import DEFAULT_ORDERING, ORDERINGS
 from intelligence.selectors import customer_intelligence_list, tenant_stats
 from intelligence.serializers import CustomerIntelligenceSerializer, TenantStatsSerializer
 from prosaas.filters import StrictDjangoFilterBackend
-from prosaas.pagination import StrictCursorPagination
+from prosaas.pagination import KeysetPagination
 
 ORDERING_PARAM = "ordering"
 
@@ -50,7 +50,7 @@ class CustomerIntelligenceListView(TenantScopedViewMixin, generics.ListAPIView):
 
     allowed_roles = MANAGING_ROLES
     serializer_class = CustomerIntelligenceSerializer
-    pagination_class = StrictCursorPagination
+    pagination_class = KeysetPagination
     filter_backends = [StrictDjangoFilterBackend]
     filterset_class = CustomerIntelligenceFilter
     extra_query_params = (ORDERING_PARAM,)
@@ -58,7 +58,7 @@ class CustomerIntelligenceListView(TenantScopedViewMixin, generics.ListAPIView):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.ordering = ordering_from(request)
-        self.paginator.ordering = ORDERINGS[self.ordering].fields
+        self.paginator.ordering = ORDERINGS[self.ordering]
         return super().list(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:

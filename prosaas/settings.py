@@ -252,7 +252,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "prosaas.pagination.StrictCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "prosaas.pagination.KeysetPagination",
     "DEFAULT_FILTER_BACKENDS": ["prosaas.filters.StrictDjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from businesses.tenancy import TenantScopedViewMixin
 from crm.models import CallLog, Customer, Lead
-from prosaas.pagination import StrictCursorPagination
+from prosaas.pagination import KeysetPagination
 
 
 class _LatestLeadSerializer(serializers.ModelSerializer):
@@ -42,7 +42,7 @@ class NPlusOneCustomerIntelligenceView(TenantScopedViewMixin, generics.ListAPIVi
     """GET /bench/baselines/n-plus-one/customers/ — newest customers first, 4 queries each."""
 
     serializer_class = NPlusOneCustomerSerializer
-    pagination_class = StrictCursorPagination
+    pagination_class = KeysetPagination
 
     def get_queryset(self) -> Any:
         return Customer.objects.for_business(self.request.business)
