@@ -158,7 +158,9 @@ def targets(client: Any, main: Any) -> list[Target]:
     ]  # fmt: skip
 
 
-def profile_target(client: Any, target: Target, *, requests: int, interval: float, out: Path) -> dict[str, Any]:
+def profile_target(
+    client: Any, target: Target, *, requests: int, interval: float, out: Path
+) -> dict[str, Any]:
     import time
 
     from pyinstrument import Profiler
@@ -215,7 +217,9 @@ def _table(results: list[dict[str, Any]], how: str, ordered: list[str]) -> str:
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.profile", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--interval", type=float, default=0.001, help="sampling interval (s)")
     parser.add_argument("--only", type=lambda raw: [k.strip() for k in raw.split(",") if k.strip()])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -12,8 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from businesses.tenancy import MANAGING_ROLES, IsTenantMember, TenantScopedViewMixin
+from businesses.tenancy import MANAGING_ROLES, IsTenantMember, TenantScopedViewMixin, parse_id
 from crm.models import Customer
+from intelligence.fast import customer_detail_json, customer_page_json, fast_path_applies
 from intelligence.filters import CustomerIntelligenceFilter
 from intelligence.ordering import DEFAULT_ORDERING, ORDERINGS
 from intelligence.selectors import customer_intelligence_list, tenant_stats
@@ -59,6 +61,10 @@ class CustomerIntelligenceListView(TenantScopedViewMixin, generics.ListAPIView):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.ordering = ordering_from(request)
         self.paginator.ordering = ORDERINGS[self.ordering]
+        if fast_path_applies(request):
+            queryset = self.filter_queryset(self.get_queryset())
+            return Response(customer_page_json(queryset, self.paginator, request, self))
+        # The browsable API, indented JSON, or API_FAST_PATH off: the reference path.
         return super().list(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
@@ -77,6 +83,15 @@ class CustomerIntelligenceDetailView(TenantScopedViewMixin, generics.RetrieveAPI
 
     def get_queryset(self) -> Any:
         return customer_intelligence_list(business=self.request.business)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not fast_path_applies(request):
+            return super().retrieve(request, *args, **kwargs)
+        customer_id = parse_id(self.kwargs["pk"], field="id")
+        body = customer_detail_json(self.get_queryset(), customer_id)
+        if body is None:  # also another tenant's customer; get_object's exact message
+            raise Http404(f"No {Customer._meta.object_name} matches the given query.")
+        return Response(body)
 
 
 class TenantStatsView(APIView):

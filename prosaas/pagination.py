@@ -183,7 +183,9 @@ class KeysetPagination(CursorPagination):
         try:
             return cursors.decode(text, self.keyset, key_fields(queryset, self.keyset))
         except InvalidCursor:
-            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+            raise ValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}
+            ) from None
 
     # --- Helpers ----------------------------------------------------------------------
 

@@ -58,9 +58,7 @@ class ORJSONRenderer(JSONRenderer):
             return bytes(data)
         if data is None:
             return b""
-        if not fast_path_enabled() or self.get_indent(
-            accepted_media_type, renderer_context or {}
-        ):
+        if not fast_path_enabled() or self.get_indent(accepted_media_type, renderer_context or {}):
             return super().render(data, accepted_media_type, renderer_context)
         if self.ensure_ascii or not self.compact:  # settings DRF's output depends on
             return super().render(data, accepted_media_type, renderer_context)
