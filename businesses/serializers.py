@@ -3,9 +3,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from businesses.models import Business, BusinessSettings
+from prosaas.serializers import FieldsBuiltOnceMixin
 
 
-class BusinessSerializer(serializers.ModelSerializer):
+class BusinessSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     role = serializers.SerializerMethodField(help_text="The requesting user's role here.")
 
     class Meta:
@@ -17,7 +18,7 @@ class BusinessSerializer(serializers.ModelSerializer):
         return self.context["request"].role
 
 
-class BusinessSettingsSerializer(serializers.ModelSerializer):
+class BusinessSettingsSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = BusinessSettings
         fields = [

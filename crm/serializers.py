@@ -21,6 +21,7 @@ from rest_framework import serializers
 from crm.models import CallLog, Customer, Lead, LeadStatusHistory, WhatsAppMessage
 from crm.phones import InvalidPhoneNumber, to_e164
 from crm.selectors import phone_region
+from prosaas.serializers import FieldsBuiltOnceMixin
 
 # Provider timestamps may run slightly ahead of our clock; further ahead is a bug.
 ALLOWED_CLOCK_SKEW = timedelta(minutes=5)
@@ -72,7 +73,7 @@ class NotInFutureDateTimeField(serializers.DateTimeField):
         return moment
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     phone_e164 = PhoneNumberField()
 
     class Meta:
@@ -90,7 +91,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     customer = TenantCustomerField(
         required=False,
         allow_null=True,
@@ -137,14 +138,14 @@ class LeadSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class UserSummarySerializer(serializers.ModelSerializer):
+class UserSummarySerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = get_user_model()
         fields = ["id", "username"]
         read_only_fields = fields
 
 
-class LeadStatusHistorySerializer(serializers.ModelSerializer):
+class LeadStatusHistorySerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     changed_by = UserSummarySerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -153,7 +154,7 @@ class LeadStatusHistorySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CallLogSerializer(serializers.ModelSerializer):
+class CallLogSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     # Declared, not generated: the generated field would carry a uniqueness check, and
     # a repeated call_sid is a retry (answered with the stored call), not an error.
     call_sid = serializers.CharField(
@@ -191,7 +192,7 @@ class CallLogSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "updated_at"]
 
 
-class WhatsAppMessageSerializer(serializers.ModelSerializer):
+class WhatsAppMessageSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     customer = TenantCustomerField(
         required=False,
         allow_null=True,
