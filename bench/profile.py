@@ -70,6 +70,8 @@ LAYERS: tuple[Rule, ...] = (
                            "django_filters", "prosaas/filters")),
     ("authentication", _in("rest_framework/authentication", "rest_framework/authtoken",
                            "django/contrib/auth")),
+    # The tenant-scoped views' get_object lives in businesses/tenancy.py but is the view's.
+    ("DRF view dispatch", _fn("businesses/tenancy", "get_object", "get_allowed_roles")),
     ("tenant resolution", _in("businesses/")),
     ("pagination", _in("rest_framework/pagination", "prosaas/pagination", "crm/pagination")),
     ("rendering", _in("rest_framework/renderers", "json/encoder", "prosaas/renderers",

@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -33,8 +33,12 @@ class ServerConfig:
     pool_timeout: float = 5.0
     workers: int = 2
     threads: int = 16
+    # False: the previous request path (API_FAST_PATH off), for issue 13's comparison.
+    fast_path: bool = True
 
     def describe(self) -> str:
+        if not self.fast_path:
+            return f"{replace(self, fast_path=True).describe()}, previous request path"
         if not self.pooled:
             return f"{self.workers} workers × {self.threads} threads, new connection per request"
         return (
@@ -80,6 +84,7 @@ class BenchServer:
                 "DB_MAX_OVERFLOW": str(self.config.max_overflow),
                 "DB_POOL_TIMEOUT": str(self.config.pool_timeout),
                 "BENCH_STATS_DIR": self._stats_dir.name,
+                "API_FAST_PATH": "true" if self.config.fast_path else "false",
             }
         )
         # The project's settings need DEBUG (or a SECRET_KEY) to start; bench.settings

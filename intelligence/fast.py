@@ -15,16 +15,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import router
 from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework.request import Request
 
 from crm.models import Customer
+from intelligence import compiled
 from intelligence.json_rows import customer_json
+from intelligence.selectors import customer_intelligence_list
 from prosaas.pagination import KeysetPagination
 from prosaas.renderers import ORJSONRenderer, PreRenderedJSON, fast_path_enabled
 
 BODY = "intelligence_json"
+# Query parameters that only choose the page, not which customers are listed.
+PLAIN_PAGE_PARAMS = frozenset({"ordering", "page_size", "cursor"})
 # Stands in for the results list while the envelope is rendered; a NUL never survives
 # JSON encoding unescaped, so the encoded marker cannot occur in real data.
 _MARKER = "\x00intelligence-rows\x00"
@@ -51,17 +56,44 @@ def _joined(texts: list[str]) -> bytes:
     return body
 
 
-def customer_page_json(
-    queryset: QuerySet[Customer], paginator: KeysetPagination, request: Request, view: Any
-) -> PreRenderedJSON:
-    """The paginated list response for ``queryset`` (already tenant-scoped and filtered)."""
-    paginator.start(request, queryset, view)
-    names = (*paginator.keyset.columns, BODY)
-    page_query = (
-        paginator.keyset_queryset(queryset).annotate(**{BODY: customer_json()}).values_list(*names)
+def _page_query(queryset: QuerySet[Customer], paginator: KeysetPagination) -> QuerySet[Any]:
+    """``queryset``'s page (keyset order, cursor, limit) as (key columns..., JSON text)."""
+    return (
+        paginator.keyset_queryset(queryset)
+        .annotate(**{BODY: customer_json()})
+        .values_list(*paginator.keyset.columns, BODY)
     )
+
+
+def customer_page_json(*, view: Any, request: Request, ordering: str) -> PreRenderedJSON:
+    """The paginated list response: the view's queryset (tenant-scoped, filtered), paged
+    by the view's paginator, each customer rendered by PostgreSQL."""
+    paginator: KeysetPagination = view.paginator
+    fetched = None
+    if set(request.query_params) <= PLAIN_PAGE_PARAMS:
+        # No filter parameter (so nothing for the filter backend to check or apply):
+        # the query's shape is compiled once (intelligence/compiled.py).
+        paginator.start(request, Customer.objects.all(), view)  # key columns: model fields
+
+        def build(business: Any, stand_in: KeysetPagination) -> QuerySet[Any]:
+            selected = customer_intelligence_list(business=business, ordering=ordering)
+            return _page_query(selected, stand_in)
+
+        fetched = compiled.page_rows(
+            build=build,
+            business=request.business,
+            paginator=paginator,
+            names=(*paginator.keyset.columns, BODY),
+            alias=router.db_for_read(Customer),
+            ordering=ordering,
+        )
+    if fetched is None:
+        queryset = view.filter_queryset(view.get_queryset())
+        paginator.start(request, queryset, view)
+        fetched = list(_page_query(queryset, paginator))
+    names = (*paginator.keyset.columns, BODY)
     # Mappings by column name: page_from_rows reads each row's key from them.
-    rows = paginator.page_from_rows([dict(zip(names, row, strict=True)) for row in page_query])
+    rows = paginator.page_from_rows([dict(zip(names, row, strict=True)) for row in fetched])
     texts = [row[BODY] for row in rows]
     envelope = paginator.get_paginated_response([_MARKER]).data
     rendered = ORJSONRenderer().render(envelope)
@@ -69,12 +101,26 @@ def customer_page_json(
     return PreRenderedJSON(rendered.replace(marker, b"[" + _joined(texts) + b"]", 1))
 
 
-def customer_detail_json(queryset: QuerySet[Customer], customer_id: int) -> PreRenderedJSON | None:
-    """One customer of ``queryset`` (tenant-scoped) as the detail response, or None."""
-    texts = list(
+def _detail_query(queryset: QuerySet[Customer], customer_id: int) -> QuerySet[Any]:
+    return (
         queryset.filter(pk=customer_id)
         .order_by()
         .annotate(**{BODY: customer_json()})
-        .values_list(BODY, flat=True)[:1]
+        .values_list(BODY)[:1]
     )
-    return PreRenderedJSON(_joined(texts)) if texts else None
+
+
+def customer_detail_json(*, business: Any, customer_id: int) -> PreRenderedJSON | None:
+    """One customer of ``business`` as the detail response, or None (also for another
+    tenant's id: the selector's queryset is the tenant's)."""
+
+    def build(tenant: Any, pk: int) -> QuerySet[Any]:
+        return _detail_query(customer_intelligence_list(business=tenant), pk)
+
+    alias = router.db_for_read(Customer)
+    rows = compiled.detail_rows(
+        build=build, business=business, customer_id=customer_id, alias=alias
+    )
+    if rows is None:
+        rows = list(build(business, customer_id))
+    return PreRenderedJSON(_joined([rows[0][0]])) if rows else None

@@ -89,19 +89,46 @@ def _api_value(name: str) -> Expression:
     return APITimestamp(F(name)) if name in DATETIME_FIELDS else F(name)
 
 
-def latest_row_json(model: type[Model], fields: Collection[str]) -> Subquery:
+class RowAsJSON(Expression):
+    """The single row of a subquery as a JSON object keyed by ``names``, or NULL.
+
+    ``(SELECT row_to_json(_r) FROM (<subquery>) _r("key", ...))``: the subquery (built
+    and compiled by the ORM) selects the values in key order; the alias list names them.
+    """
+
+    output_field = JSONField()
+
+    def __init__(self, subquery: Subquery, names: list[str]) -> None:
+        super().__init__()
+        self.subquery = subquery
+        self.names = names
+
+    def get_source_expressions(self) -> list[Expression]:
+        return [self.subquery]
+
+    def set_source_expressions(self, exprs: list[Expression]) -> None:
+        (self.subquery,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.subquery)
+        names = ", ".join(connection.ops.quote_name(name) for name in self.names)
+        return f"(SELECT row_to_json(_r) FROM {sql} _r({names}))", list(params)
+
+
+def latest_row_json(model: type[Model], fields: Collection[str]) -> RowAsJSON:
     """The outer customer's newest row of ``model`` (ties: higher id) as API JSON, or NULL.
 
     The same subquery as ``intelligence.expressions.latest_row`` (one index entry of
     idx_*_customer_created, the tenant checked on the heap row), rendering the row's
     fields as the API does.
     """
+    names = list(fields)
     rows = (
         model.objects.filter(customer=OuterRef("pk"), business=OuterRef("business_id"))
         .order_by("-created_at", "-id")
-        .values(row=JSONRow(**{name: _api_value(name) for name in fields}))[:1]
+        .values(**{f"_{name}": _api_value(name) for name in names})[:1]
     )
-    return Subquery(rows, output_field=JSONField())
+    return RowAsJSON(Subquery(rows), names)
 
 
 # Keys of the customer object, in the API's order (CustomerIntelligenceSerializer).
@@ -176,7 +203,9 @@ class CustomerJSON(Expression):
         names = ", ".join(q(k) for k in CUSTOMER_KEYS)
         sql = (
             f"(SELECT row_to_json(_c)::text FROM (SELECT {', '.join(values)} "
-            f"FROM (SELECT {lead} AS lead, {call} AS call, {whatsapp} AS whatsapp) _l "
+            # OFFSET 0 keeps PostgreSQL from inlining _l, which would run each latest-row
+            # subquery once per reference instead of once.
+            f"FROM (SELECT {lead} AS lead, {call} AS call, {whatsapp} AS whatsapp OFFSET 0) _l "
             f"CROSS JOIN LATERAL ({activity}) _a) _c({names}))"
         )
         return sql, params

@@ -7,8 +7,9 @@ fraction of that. Where the two would differ, this renderer hands the data to DR
 
 - indented output (``Accept: application/json; indent=4``, the browsable API's panel);
 - anything orjson refuses (integers beyond 64 bits, non-string dict keys);
-- floats written with a negative exponent (Python writes ``1e-07``, orjson ``1e-7``):
-  such output is re-rendered by DRF, so the bytes never change.
+- floats in the ranges where the two format differently (exponents, and values below
+  1e-4 that orjson writes in full): such output is re-rendered by DRF, so the bytes
+  never change.
 
 Datetimes, decimals, UUIDs, lazy strings and the like go through DRF's own encoder
 (``OPT_PASSTHROUGH_DATETIME`` keeps orjson from formatting datetimes its own way).
@@ -29,8 +30,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.utils import encoders
 
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
-# A float with a negative exponent, e.g. 1e-7 or 2.5e-10 (Python: 1e-07, 2.5e-10).
-_NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-[0-9]")
+# Floats the two libraries write differently: any exponent form (orjson 1e-7, Python
+# 1e-07) and the tiny ones orjson writes in full where Python switches to an exponent
+# (orjson 0.00001, Python 1e-05). Matching text inside a string only costs a fallback.
+_FLOAT_FORMS_THAT_DIFFER = re.compile(rb"[0-9][eE][-+]?[0-9]|0\.0000[0-9]")
 _LINE_SEPARATORS = b"\xe2\x80"  # the first two bytes of U+2028 and U+2029 in UTF-8
 
 
@@ -66,7 +69,7 @@ class ORJSONRenderer(JSONRenderer):
             body = orjson.dumps(data, default=self._default, option=_ORJSON_OPTIONS)
         except TypeError:  # orjson.JSONEncodeError: too big an int, a non-str key...
             return super().render(data, accepted_media_type, renderer_context)
-        if _NEGATIVE_EXPONENT.search(body):
+        if _FLOAT_FORMS_THAT_DIFFER.search(body):
             return super().render(data, accepted_media_type, renderer_context)
         if _LINE_SEPARATORS in body:
             body = body.replace("\u2028".encode(), b"\\u2028").replace(

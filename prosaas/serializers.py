@@ -43,7 +43,8 @@ def _fresh_copy(field: Field) -> Field:
 
 
 class FieldsBuiltOnceMixin:
-    """See the module docstring. Put it first among the bases."""
+    # See the module docstring. Put it first among the bases. (No docstring here: the
+    # OpenAPI schema would show it as the description of every serializer using it.)
 
     @cached_property
     def fields(self) -> BindingDict:
