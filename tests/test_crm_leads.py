@@ -106,8 +106,9 @@ def test_bad_list_parameters_are_400_naming_them(
 def test_cursor_pages_through_leads_that_share_a_timestamp(
     api_client_for, owner_a, business_a
 ) -> None:
-    # Leads imported together often carry the same created_at; the cursor's offset
-    # into the tied rows must neither skip nor repeat any of them.
+    # Leads imported together often carry the same created_at; the cursor's
+    # (created_at, id) must neither skip nor repeat any of them
+    # (tests/test_keyset_pagination.py walks thousands).
     moment = timezone.now() - timedelta(hours=1)
     tied = make_leads(business_a, 7, created_at=moment, status="won")
     newer = factories.make_lead(business_a, status="won")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.fields import DateTimeField
 
 from crm.models import CallLog, Customer, Lead, Source, WhatsAppMessage
+from intelligence.ordering import ORDERINGS
 from intelligence.selectors import customer_intelligence_detail, customer_intelligence_list
 from tests import factories
 
@@ -29,9 +31,10 @@ def drf_datetime(value: datetime) -> str:
     return DateTimeField().to_representation(value)
 
 
-def cursor(position: str, offset: int = 0) -> str:
-    query = urlencode({"p": position, **({"o": offset} if offset else {})})
-    return base64.b64encode(query.encode()).decode()
+def cursor(ordering: str, position: object) -> str:
+    """A well-formed cursor of ``ordering`` whose boundary row has ``position``, id 1."""
+    payload = {"s": ORDERINGS[ordering].tag, "k": [position, 1]}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
 
 
 @pytest.fixture
@@ -308,23 +311,43 @@ def test_bad_list_parameters_are_400_naming_the_parameter(
     ("ordering", "position"),
     [
         ("-created_at", "yesterday"),
-        ("-created_at", "2026-13-45 00:00:00"),
+        ("-created_at", "2026-13-45 00:00:00+00:00"),
+        ("-created_at", None),
         ("name", "nul\x00byte"),
         ("name", "x" * 300),
+        ("name", 7),
         ("-leads_count", "many"),
         ("-leads_count", "NaN"),
-        ("-leads_count", "1e999999"),
-        ("-leads_count", "1.5"),
+        ("-leads_count", 1e300),
+        ("-leads_count", 1.5),
+        ("-leads_count", 2**31),  # beyond the integer column
+        ("-leads_count", None),
         ("-last_interaction", "Infinity"),
+        ("-last_interaction", 0),
     ],
 )
 def test_a_cursor_with_a_position_the_ordering_cannot_hold_is_400(
     api_client_for, owner_a, business_a, ordering, position
 ) -> None:
     factories.make_customer(business_a)
-    response = api_client_for(owner_a).get(LIST, {"ordering": ordering, "cursor": cursor(position)})
+    response = api_client_for(owner_a).get(
+        LIST, {"ordering": ordering, "cursor": cursor(ordering, position)}
+    )
     assert response.status_code == 400
     assert response.json() == {"cursor": ["Invalid cursor."]}
+
+
+def test_a_cursor_of_another_ordering_is_400(api_client_for, owner_a, business_a) -> None:
+    for _ in range(3):
+        factories.make_customer(business_a)
+    client = api_client_for(owner_a)
+    by_name = client.get(LIST, {"ordering": "name", "page_size": 1}).json()["next"]
+    foreign = parse_qs(urlparse(by_name).query)["cursor"][0]
+    for ordering in ("-created_at", "-leads_count", "-last_interaction"):
+        response = client.get(LIST, {"ordering": ordering, "cursor": foreign})
+        assert response.status_code == 400
+        assert response.json() == {"cursor": ["Invalid cursor."]}
+    assert client.get(LIST, {"ordering": "name", "cursor": foreign}).status_code == 200
 
 
 @pytest.mark.parametrize("bad_id", ["abc", "0", "-1", "1.5", "99999999999999999999", "١٢"])
@@ -405,9 +428,9 @@ def test_equal_times_pick_the_higher_id_and_keep_channel_order(
 def test_paging_past_more_than_a_thousand_tied_customers_returns_each_once(
     api_client_for, owner_a, business_a, ordering
 ) -> None:
-    # DRF breaks ties on the cursor's position with an offset it caps at 1000, so a
-    # position shared by 1500 customers (no leads, never active) would loop forever.
-    # The rank keys are unique, so every page starts right after the previous one.
+    # DRF's cursor broke ties on its position with an offset it caps at 1000, so a
+    # position shared by 1500 customers (no leads, never active) looped forever. The
+    # keyset cursor holds (key, id), so every page starts right after the previous one.
     Customer.objects.bulk_create(
         Customer(business=business_a, name=f"Quiet {i}", phone_e164=f"+1505{i:07d}")
         for i in range(1500)

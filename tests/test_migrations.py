@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.postgres.operations import AddIndexConcurrently
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
@@ -87,7 +87,11 @@ def test_every_crm_index_migration_is_concurrent_non_atomic_and_alone() -> None:
     index_migrations = [
         migration
         for (app, _), migration in loader.disk_migrations.items()
-        if app == "crm" and any(isinstance(op, AddIndexConcurrently) for op in migration.operations)
+        if app == "crm"
+        and any(
+            isinstance(op, AddIndexConcurrently | RemoveIndexConcurrently)
+            for op in migration.operations
+        )
     ]
     assert len(index_migrations) >= len(CONTRACT_INDEXES)
     for migration in index_migrations:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from base64 import b64encode
+import json
+from base64 import b64encode, urlsafe_b64encode
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -20,9 +22,15 @@ LISTS = [
 ]
 
 
-def crafted_cursor(position: str) -> str:
-    """A well-formed DRF cursor whose position is ``position``."""
-    return b64encode(urlencode({"p": position}).encode()).decode()
+def crafted_cursor(position: Any, row_id: Any = 1, **fields: Any) -> str:
+    """A well-formed cursor of the lists' default ordering with this boundary key."""
+    payload = {"s": "-created_at,-id", "k": [position, row_id], **fields}
+    return urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def drf_offset_cursor(position: str) -> str:
+    """A cursor of DRF's own format (position and offset), as the lists issued before."""
+    return b64encode(urlencode({"p": position, "o": 5}).encode()).decode()
 
 
 def url_with(url: str, **params: str) -> str:
@@ -39,9 +47,31 @@ def client(api_client_for, owner_a, business_a):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("url", LISTS)
-@pytest.mark.parametrize("position", ["not-a-date", "2026-13-45T99:00:00", "\x00", "9" * 400])
-def test_a_cursor_with_a_position_the_column_cannot_hold_is_400(client, url, position) -> None:  # type: ignore[no-untyped-def]
-    response = client.get(url_with(url, cursor=crafted_cursor(position)))
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        crafted_cursor("not-a-date"),
+        crafted_cursor("2026-13-45T09:00:00+00:00"),
+        crafted_cursor("2026-03-01T09:00:00"),  # no offset: which time zone?
+        crafted_cursor("\x00"),
+        crafted_cursor("9" * 400),
+        crafted_cursor(1_700_000_000),  # a number where a timestamp belongs
+        crafted_cursor(None),  # created_at is never NULL
+        crafted_cursor("2026-03-01T09:00:00+00:00", 2**63),  # beyond bigint
+        crafted_cursor("2026-03-01T09:00:00+00:00", "1"),
+        crafted_cursor("2026-03-01T09:00:00+00:00", True),
+        crafted_cursor("2026-03-01T09:00:00+00:00", 1.5),
+        crafted_cursor("2026-03-01T09:00:00+00:00", 1, r=2),
+        crafted_cursor("2026-03-01T09:00:00+00:00", 1, o=1000),  # an offset: never
+        urlsafe_b64encode(b'{"s":"-created_at,-id","k":["2026-03-01T09:00:00+00:00"]}').decode(),
+        urlsafe_b64encode(b'{"s":"name,id","k":["Dana",1]}').decode(),  # another ordering's
+        urlsafe_b64encode(b'["-created_at,-id"]').decode(),
+        drf_offset_cursor("2026-03-01 09:00:00+00:00"),
+        "A" * 5000,
+    ],
+)
+def test_a_crafted_or_foreign_cursor_is_400(client, url, cursor) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(url_with(url, cursor=cursor))
     assert response.status_code == 400, response.content
     assert response.json() == {"cursor": ["Invalid cursor."]}
 
@@ -66,3 +96,22 @@ def test_the_next_link_of_a_real_page_works(client, url) -> None:  # type: ignor
     first = client.get(url_with(url, page_size="1"))
     assert first.status_code == 200
     assert len(first.json()["results"]) == 1
+    assert first.json()["previous"] is None
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_a_cursor_never_shows_another_tenants_rows(  # type: ignore[no-untyped-def]
+    client, api_client_for, business_b, outsider_b, url
+) -> None:
+    # A cursor that places the page before every row of every tenant: B still sees only
+    # B's rows, because the tenant filter is applied before the keyset condition.
+    a_ids = {row["id"] for row in client.get(url).json()["results"]}
+    customer = factories.make_customer(business_b, phone_e164="+14155550000")
+    factories.make_lead(business_b, customer)
+    factories.make_call(business_b, customer)
+    factories.make_whatsapp(business_b, customer)
+    everything = crafted_cursor("9999-01-01T00:00:00+00:00", 2**62)
+    response = api_client_for(outsider_b).get(url_with(url, cursor=everything))
+    assert response.status_code == 200, response.content
+    b_ids = {row["id"] for row in response.json()["results"]}
+    assert len(b_ids) == 1 and not b_ids & a_ids

@@ -35,8 +35,7 @@ def aggregated_view() -> Any:
             return (
                 Customer.objects.for_business(self.request.business)
                 .only(*CUSTOMER_FIELDS)
-                .annotate(**{name: make() for name, make in chosen.annotations.items()})
-                .order_by(*chosen.fields)
+                .order_by(*chosen.order_by())
             )
 
         def paginate_queryset(self, queryset: Any) -> list[Any] | None:
