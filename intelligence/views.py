@@ -22,6 +22,7 @@ from intelligence.selectors import customer_intelligence_list, tenant_stats
 from intelligence.serializers import CustomerIntelligenceSerializer, TenantStatsSerializer
 from prosaas.filters import StrictDjangoFilterBackend
 from prosaas.pagination import KeysetPagination
+from prosaas.renderers import PreRenderedResponse
 
 ORDERING_PARAM = "ordering"
 
@@ -62,7 +63,9 @@ class CustomerIntelligenceListView(TenantScopedViewMixin, generics.ListAPIView):
         self.ordering = ordering_from(request)
         self.paginator.ordering = ORDERINGS[self.ordering]
         if fast_path_applies(request):
-            return Response(customer_page_json(view=self, request=request, ordering=self.ordering))
+            return PreRenderedResponse(
+                customer_page_json(view=self, request=request, ordering=self.ordering)
+            )
         # The browsable API, indented JSON, or API_FAST_PATH off: the reference path.
         return super().list(request, *args, **kwargs)
 
@@ -90,7 +93,7 @@ class CustomerIntelligenceDetailView(TenantScopedViewMixin, generics.RetrieveAPI
         body = customer_detail_json(business=request.business, customer_id=customer_id)
         if body is None:  # also another tenant's customer; get_object's exact message
             raise Http404(f"No {Customer._meta.object_name} matches the given query.")
-        return Response(body)
+        return PreRenderedResponse(body)
 
 
 class TenantStatsView(APIView):

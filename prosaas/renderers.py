@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.utils import encoders
 
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
@@ -76,3 +77,38 @@ class ORJSONRenderer(JSONRenderer):
                 "\u2029".encode(), b"\\u2029"
             )
         return body
+
+
+class PreRenderedResponse(Response):
+    """A DRF response whose body is already rendered JSON (``PreRenderedJSON``).
+
+    The renderer passes the bytes through. Code that reads ``response.data`` (tests,
+    DRF's test client, anything after the view) gets the parsed document, as it would
+    from a response built from Python data.
+    """
+
+    def __init__(self, body: PreRenderedJSON, **kwargs: Any) -> None:
+        self._rendering = False
+        self._parsed: Any = None
+        super().__init__(data=body, **kwargs)
+
+    @property  # type: ignore[override]
+    def data(self) -> Any:
+        if self._rendering:
+            return self._body
+        if self._parsed is None:
+            self._parsed = orjson.loads(bytes(self._body))
+        return self._parsed
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._body = value
+        self._parsed = None
+
+    @property
+    def rendered_content(self) -> bytes:
+        self._rendering = True
+        try:
+            return super().rendered_content
+        finally:
+            self._rendering = False

@@ -142,6 +142,7 @@ def both(client: APIClient, url: str, params: dict[str, Any] | None = None) -> A
         fast = client.get(url, params)
     assert fast.status_code == reference.status_code, fast.content
     assert fast.content == reference.content
+    assert fast.data == reference.data  # what code after the view reads
     assert query_count(fast) == query_count(reference)
     if fast.status_code == 200:
         assert "row_to_json" in queries.captured_queries[-1]["sql"], "the fast path did not answer"
