@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -35,8 +35,12 @@ class ServerConfig:
     threads: int = 16
     # Extra environment for the server (the replica scenario points it at other servers).
     env: tuple[tuple[str, str], ...] = ()
+    # False: the previous request path (API_FAST_PATH off), for issue 13's comparison.
+    fast_path: bool = True
 
     def describe(self) -> str:
+        if not self.fast_path:
+            return f"{replace(self, fast_path=True).describe()}, previous request path"
         if not self.pooled:
             return f"{self.workers} workers × {self.threads} threads, new connection per request"
         return (
@@ -82,6 +86,7 @@ class BenchServer:
                 "DB_MAX_OVERFLOW": str(self.config.max_overflow),
                 "DB_POOL_TIMEOUT": str(self.config.pool_timeout),
                 "BENCH_STATS_DIR": self._stats_dir.name,
+                "API_FAST_PATH": "true" if self.config.fast_path else "false",
             }
         )
         env.update(dict(self.config.env))

@@ -4,9 +4,10 @@ from rest_framework import serializers
 
 from businesses.models import Business, BusinessSettings
 from prosaas.serializer_fields import StrictTextModelSerializer
+from prosaas.serializers import FieldsBuiltOnceMixin
 
 
-class BusinessSerializer(StrictTextModelSerializer):
+class BusinessSerializer(FieldsBuiltOnceMixin, StrictTextModelSerializer):
     role = serializers.SerializerMethodField(help_text="The requesting user's role here.")
 
     class Meta:
@@ -18,7 +19,7 @@ class BusinessSerializer(StrictTextModelSerializer):
         return self.context["request"].role
 
 
-class BusinessSettingsSerializer(StrictTextModelSerializer):
+class BusinessSettingsSerializer(FieldsBuiltOnceMixin, StrictTextModelSerializer):
     class Meta:
         model = BusinessSettings
         fields = [

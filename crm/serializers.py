@@ -22,6 +22,7 @@ from crm.models import CallLog, Customer, Lead, LeadStatusHistory, WhatsAppMessa
 from crm.phones import InvalidPhoneNumber, to_e164
 from crm.selectors import phone_region
 from prosaas.serializer_fields import StrictCharField, StrictTextModelSerializer
+from prosaas.serializers import FieldsBuiltOnceMixin
 
 # Provider timestamps may run slightly ahead of our clock; further ahead is a bug.
 ALLOWED_CLOCK_SKEW = timedelta(minutes=5)
@@ -73,7 +74,7 @@ class NotInFutureDateTimeField(serializers.DateTimeField):
         return moment
 
 
-class CustomerSerializer(StrictTextModelSerializer):
+class CustomerSerializer(FieldsBuiltOnceMixin, StrictTextModelSerializer):
     phone_e164 = PhoneNumberField()
 
     class Meta:
@@ -91,7 +92,7 @@ class CustomerSerializer(StrictTextModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class LeadSerializer(StrictTextModelSerializer):
+class LeadSerializer(FieldsBuiltOnceMixin, StrictTextModelSerializer):
     customer = TenantCustomerField(
         required=False,
         allow_null=True,
@@ -138,14 +139,14 @@ class LeadSerializer(StrictTextModelSerializer):
         return attrs
 
 
-class UserSummarySerializer(StrictTextModelSerializer):
+class UserSummarySerializer(FieldsBuiltOnceMixin, StrictTextModelSerializer):
     class Meta:
         model = get_user_model()
         fields = ["id", "username"]
         read_only_fields = fields
 
 
-class LeadStatusHistorySerializer(StrictTextModelSerializer):
+class LeadStatusHistorySerializer(FieldsBuiltOnceMixin, StrictTextModelSerializer):
     changed_by = UserSummarySerializer(read_only=True, allow_null=True)
     # Declared so that the schema admits "" (a lead's first status has no old one).
     old_status = serializers.ChoiceField(
@@ -161,7 +162,7 @@ class LeadStatusHistorySerializer(StrictTextModelSerializer):
         read_only_fields = fields
 
 
-class CallLogSerializer(StrictTextModelSerializer):
+class CallLogSerializer(FieldsBuiltOnceMixin, StrictTextModelSerializer):
     # Declared, not generated: the generated field would carry a uniqueness check, and
     # a repeated call_sid is a retry (answered with the stored call), not an error.
     call_sid = StrictCharField(
@@ -199,7 +200,7 @@ class CallLogSerializer(StrictTextModelSerializer):
         read_only_fields = ["id", "updated_at"]
 
 
-class WhatsAppMessageSerializer(StrictTextModelSerializer):
+class WhatsAppMessageSerializer(FieldsBuiltOnceMixin, StrictTextModelSerializer):
     customer = TenantCustomerField(
         required=False,
         allow_null=True,

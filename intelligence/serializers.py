@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from crm.models import CallLog, Customer, Lead, Source
 from intelligence.timeline import recent_activity
+from prosaas.serializers import FieldsBuiltOnceMixin
 
 
 class LatestLeadSerializer(serializers.Serializer):
@@ -38,7 +39,7 @@ class ActivitySerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField(help_text="When it was created.")
 
 
-class CustomerIntelligenceSerializer(serializers.ModelSerializer):
+class CustomerIntelligenceSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """A customer with counts and latest rows (annotated by the selector).
 
     The declared fields describe the output (for the schema and the browsable API);
@@ -154,7 +155,7 @@ def _latest_rows(customer: Customer) -> dict[str, Any]:
     }
 
 
-class TenantStatsSerializer(serializers.Serializer):
+class TenantStatsSerializer(FieldsBuiltOnceMixin, serializers.Serializer):
     total_customers = serializers.IntegerField()
     new_customers_today = serializers.IntegerField(
         help_text="Created since midnight in the business's time zone."

@@ -408,7 +408,8 @@ AUTH_TOKEN_RATE_PER_USERNAME = read_rate("AUTH_TOKEN_RATE_PER_USERNAME", default
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's TokenAuthentication, its one query compiled once (issue 13).
+        "prosaas.authentication.CompiledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -433,11 +434,20 @@ REST_FRAMEWORK = {
         "token_username": AUTH_TOKEN_RATE_PER_USERNAME,
     },
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        # DRF's JSONRenderer output, written by orjson (issue 13).
+        "prosaas.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "PAGE_SIZE": 50,
 }
+
+# --- Request fast path (issue 13) -------------------------------------------------------
+#
+# On (the default): orjson rendering, serializer fields built once per class, and the
+# intelligence pages built as JSON by PostgreSQL (docs/performance.md). Off: the
+# previous implementation, byte for byte the same responses. The switch exists for the
+# benchmark's side-by-side comparison and for diagnosis; production leaves it on.
+API_FAST_PATH = read_bool("API_FAST_PATH", default=True)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ProSaaS core API",

@@ -30,6 +30,8 @@ def aggregated_view() -> Any:
     from intelligence.views import CustomerIntelligenceListView
 
     class AggregatedCustomerIntelligenceView(CustomerIntelligenceListView):
+        json_from_database = False  # its own queries and the serializer, as it was
+
         def get_queryset(self) -> Any:
             chosen = ORDERINGS[getattr(self, "ordering", DEFAULT_ORDERING)]
             return (

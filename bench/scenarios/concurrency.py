@@ -82,6 +82,7 @@ def run(ctx: BenchContext) -> ScenarioResult:
 
     rows: list[list[Any]] = []
     throughput: dict[str, dict[tuple[str, int], float]] = {"pooled": {}, "unpooled": {}}
+    _previous_path(ctx, endpoints, rows, result)
     # One server per mode, serving every endpoint in turn: the cache statistics its
     # workers report cover all of the pooled load runs.
     for pooled in (True, False):
@@ -106,6 +107,12 @@ def run(ctx: BenchContext) -> ScenarioResult:
                 throughput["unpooled"][(key, clients)], 1e-9
             )
             result.metrics[f"pool_throughput_ratio_{key}_{clients}"] = gain
+            result.metrics[f"throughput_{key}_{clients}"] = throughput["pooled"][(key, clients)]
+            previous = result.metrics.get(f"previous_path_throughput_{key}_{clients}")
+            if previous:
+                result.metrics[f"fast_path_throughput_ratio_{key}_{clients}"] = (
+                    throughput["pooled"][(key, clients)] / previous
+                )
     result.tables.append(
         Table(
             title=f"Load runs: {ctx.load_seconds:g}s each after a {WARMUP_SECONDS:g}s warm-up, "
@@ -129,6 +136,28 @@ def run(ctx: BenchContext) -> ScenarioResult:
         "Every request carries a real token of one of the bench tenants, round robin."
     )
     return result
+
+
+def _previous_path(
+    ctx: BenchContext,
+    endpoints: list[tuple[str, str, str]],
+    rows: list[list[Any]],
+    result: ScenarioResult,
+) -> None:
+    """The pooled server with the previous request path (API_FAST_PATH off): the
+    "today" of issue 13's throughput target, in the same run."""
+    throughput: dict[tuple[str, int], float] = {}
+    config = ServerConfig(pooled=True, fast_path=False)
+    with BenchServer(config) as server:
+        ctx.log(f"    previous path: {config.describe()}")
+        for label, key, path in endpoints:
+            for clients in CLIENT_COUNTS:
+                load = _load(ctx, server, path, clients)
+                throughput[(key, clients)] = load.throughput
+                rows.append(_row(label, "pooled, previous request path", load))
+    result.metrics.update(
+        {f"previous_path_throughput_{key}_{c}": value for (key, c), value in throughput.items()}
+    )
 
 
 def _row(label: str, mode: str, load: LoadResult) -> list[Any]:

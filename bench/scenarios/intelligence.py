@@ -9,8 +9,11 @@ on which customers are on the page and on their counts before any timing counts.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
+
+from django.test.utils import override_settings
 
 from bench.baselines.aggregated import aggregated_unavailable_reason
 from bench.client import TenantClient, page_params, require_route
@@ -28,12 +31,16 @@ PAGE_SIZE = 50
 N_PLUS_ONE = "N+1 (old: 4 queries per customer)"
 AGGREGATED = "aggregated (old fix: 5–7 queries)"
 PRODUCT = "one query (product)"
+# The same one query served the previous way: model instances, the DRF serializer and
+# json.dumps (API_FAST_PATH off), measured in the same run for issue 13's comparison.
+PREVIOUS = "one query, previous request path"
 
 
 @dataclass(frozen=True)
 class Variant:
     label: str
     path: str
+    fast_path: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ def available_variants(result: ScenarioResult) -> list[Variant]:
         result.missing.append(f"{AGGREGATED}: {reason}")
     try:
         require_route(PRODUCT_PATH, "the product's intelligence list")
+        variants.append(Variant(PREVIOUS, PRODUCT_PATH, fast_path=False))
         variants.append(Variant(PRODUCT, PRODUCT_PATH))
     except Exception as exc:  # NotAvailable
         result.missing.append(f"{PRODUCT}: {exc}")
@@ -86,7 +94,15 @@ def run(ctx: BenchContext) -> ScenarioResult:
     summary_rows: list[list[Any]] = []
     for page in pages:
         params = {v.label: page_params(client, v.path, page.number) for v in variants}
-        bodies = {v.label: client.get_json(v.path, params[v.label]) for v in variants}
+        raw: dict[str, bytes] = {}
+        for v in variants:
+            with override_settings(API_FAST_PATH=v.fast_path):
+                raw[v.label] = client.get(v.path, params[v.label]).content
+        bodies = {label: json.loads(content) for label, content in raw.items()}
+        if PREVIOUS in raw and raw[PREVIOUS] != raw[PRODUCT]:
+            raise AssertionError(
+                f"{page.case}: the fast path's bytes differ from the previous path's."
+            )
         _check_agreement(bodies, whale_id=ctx.main.whale_customer_id, page=page)
         cases: dict[str, Case] = {}
         for variant in variants:
@@ -94,15 +110,21 @@ def run(ctx: BenchContext) -> ScenarioResult:
             def call(v: Variant = variant, p: dict[str, Any] = params[variant.label]) -> object:
                 return client.get(v.path, p)
 
-            queries = len(captured_queries(call))
-            timing = time_calls(call, repeat=ctx.repeat)
+            with override_settings(API_FAST_PATH=variant.fast_path):
+                queries = len(captured_queries(call))
+                timing = time_calls(call, repeat=ctx.repeat)
             cases[variant.label] = Case.timed(page.case, variant.label, timing, queries=queries)
         baseline = cases[N_PLUS_ONE]
         result.cases.append(baseline)
         for label, case in cases.items():
             if label != N_PLUS_ONE:
                 result.cases.append(case.compare_to(baseline))
-            key = {N_PLUS_ONE: "n1", AGGREGATED: "aggregated", PRODUCT: "product"}[label]
+            key = {
+                N_PLUS_ONE: "n1",
+                AGGREGATED: "aggregated",
+                PREVIOUS: "previous",
+                PRODUCT: "product",
+            }[label]
             result.metrics[f"{page.key}_{key}_ms"] = case.median_ms or 0.0
             result.metrics[f"{page.key}_{key}_queries"] = case.queries or 0
             if label == PRODUCT:
@@ -117,6 +139,8 @@ def run(ctx: BenchContext) -> ScenarioResult:
                 "product vs N+1",
                 "product vs aggregated",
                 "aggregated vs N+1",
+                "product vs previous request path",
+                "previous request path vs N+1",
                 "fewer queries (product vs N+1)",
             ],
             rows=summary_rows,
@@ -127,10 +151,13 @@ def run(ctx: BenchContext) -> ScenarioResult:
 
 def _summary_row(page: Page, cases: dict[str, Case], result: ScenarioResult) -> list[Any]:
     n1, agg, product = cases.get(N_PLUS_ONE), cases.get(AGGREGATED), cases.get(PRODUCT)
+    previous = cases.get(PREVIOUS)
     pairs = {
         "product_vs_n1": (n1, product),
         "product_vs_aggregated": (agg, product),
         "aggregated_vs_n1": (n1, agg),
+        "product_vs_previous": (previous, product),
+        "previous_vs_n1": (n1, previous),
     }
     cells: list[Any] = [page.case]
     for name, (slow, fast) in pairs.items():
