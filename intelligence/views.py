@@ -29,8 +29,7 @@ ORDERING_PARAM = "ordering"
 
 
 def ordering_from(request: Request) -> str:
-    # An empty value (the browsable API's filter form left at its default) is the default.
-    ordering = request.query_params.get(ORDERING_PARAM) or DEFAULT_ORDERING
+    ordering = request.query_params.get(ORDERING_PARAM, DEFAULT_ORDERING)
     if ordering not in ORDERINGS:
         raise ValidationError({ORDERING_PARAM: [f"Must be one of: {', '.join(ORDERINGS)}."]})
     return ordering

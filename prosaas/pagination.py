@@ -164,8 +164,7 @@ class KeysetPagination(CursorPagination):
 
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        # The browsable API's filter form sends `page_size=` when left empty.
-        if raw is None or raw.strip() == "":
+        if raw is None:
             return self.page_size
         # ASCII digits only: int() also reads " 5", "1_0" and other scripts' digits.
         if not (raw.isascii() and raw.isdigit()):

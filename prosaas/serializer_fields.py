@@ -24,7 +24,8 @@ class StrictCharField(serializers.CharField):
 
 
 class StrictTextModelSerializer(serializers.ModelSerializer):
-    """A ModelSerializer whose generated text fields refuse non-strings."""
+    # A ModelSerializer whose generated text fields refuse non-strings. (No docstring:
+    # the OpenAPI schema would show it as the description of every subclass.)
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
