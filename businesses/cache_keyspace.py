@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -355,30 +356,37 @@ class Keyspace(Generic[T]):
         self._count("errors")
         if self._drains_outbox:
             self.outbox.shared_cache_failed()  # type: ignore[union-attr]
+        # One line, no traceback: while Redis is down every request would log one.
+        error = sys.exc_info()[1]
         if stale:
-            # Entries that should have gone may be served until their TTL once the
-            # backend is back: clear it then (manage.py cache_stats --clear).
+            # An invalidation is in the outbox too (the triggers wrote it), and the
+            # serving processes drain it into the backend once it answers; a clear is
+            # not, so it has to be repeated.
+            remedy = (
+                "run 'manage.py cache_stats --clear' once the backend is back"
+                if action == "clear"
+                else "the outbox carries the invalidation once the backend answers"
+            )
             logger.error(
-                "Could not %s %s entries %s in the %r cache; they may stay stale for up to "
-                "%ss. Run 'manage.py cache_stats --clear' once the backend is back.",
+                "Could not %s %s entries %s in the %r cache (%s); %s.",
                 action,
                 self.name,
                 ids,
                 self.alias,
-                self.ttl,
-                exc_info=True,
+                error,
+                remedy,
             )
         elif time.monotonic() - self._last_warning >= WARNING_INTERVAL_SECONDS:
             # Every request would log this while the backend is down; once a minute
             # says it, and the errors counter keeps the full count.
             self._last_warning = time.monotonic()
             logger.warning(
-                "Could not %s %s entry %s in the %r cache; using the database.",
+                "Could not %s %s entry %s in the %r cache (%s); using the database.",
                 action,
                 self.name,
                 ids,
                 self.alias,
-                exc_info=True,
+                error,
             )
 
     # --- statistics ------------------------------------------------------------------
