@@ -79,12 +79,10 @@ format: $(INSTALLED)
 migrations-check: $(INSTALLED)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-# --- issue 12: migration safety ---------------------------------------------------------
 # The SQL of every migration of the project's apps, linted by squawk; the exceptions and
 # their reasons are in prosaas/lint_migrations.py.
 lint-migrations: $(INSTALLED)
 	$(BIN)/python -m prosaas.lint_migrations
-# --- end issue 12 -----------------------------------------------------------------------
 
 # Own database (<name>_bench on the same server); data is generated once and reused.
 bench: $(INSTALLED)

@@ -48,7 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     # Before rest_framework and drf_spectacular: its templates override theirs (the
-    # browsable API's business switcher, Redoc without web fonts). Issue 14.
+    # browsable API's business switcher, Redoc without web fonts).
     "prosaas",
     "rest_framework",
     "rest_framework.authtoken",
@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Database triggers declared on the models (cache invalidation outbox, derived data).
     "pgtrigger",
-    # Swagger UI and Redoc as static files of our own: the docs work offline (issue 14).
+    # Swagger UI and Redoc as static files of our own: the docs work offline.
     "drf_spectacular_sidecar",
     "businesses",
     "crm",
@@ -64,7 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Prometheus series (issue 14): latency of the whole request, and the query
+    # Prometheus series: latency of the whole request, and the query
     # counter's numbers, so it wraps the query counter. Outermost, so that it sees the
     # status every answer leaves with.
     "prosaas.monitoring.PrometheusMiddleware",
@@ -73,7 +73,7 @@ MIDDLEWARE = [
     # Outside all others, so that it counts every query of the request (sessions, auth,
     # views).
     "prosaas.query_metrics.QueryMetricsMiddleware",
-    # Which database serves the request's reads; says so in Server-Timing (issue 15).
+    # Which database serves the request's reads; says so in Server-Timing.
     "prosaas.replica_middleware.ReplicaRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -195,7 +195,7 @@ if DB_STATEMENT_TIMEOUT_MS:
 _database.setdefault("TEST", {})
 DATABASES = {"default": _database}
 
-# --- Read replicas (issue 15) ------------------------------------------------------------
+# --- Read replicas ------------------------------------------------------------
 #
 # DATABASE_REPLICA_URLS: zero or more comma-separated PostgreSQL URLs of hot standbys,
 # each pooled like the primary (aliases replica1, replica2, ...). prosaas.db_router
@@ -244,7 +244,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # page runs dozens.
 REQUEST_QUERY_BUDGET = read_int("REQUEST_QUERY_BUDGET", default=20, minimum=1, maximum=100_000)
 
-# --- Health checks, metrics and slow queries (issue 14) ------------------------------
+# --- Health checks, metrics and slow queries ------------------------------
 #
 # /health/live and /health/ready are open (load balancers, Kubernetes); /metrics
 # (Prometheus) answers a bearer METRICS_TOKEN or a client in METRICS_ALLOWED_NETWORKS
@@ -261,7 +261,6 @@ if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
 METRICS_ALLOWED_NETWORKS = parse_networks(
     "METRICS_ALLOWED_NETWORKS", env.str("METRICS_ALLOWED_NETWORKS", default="127.0.0.1/32,::1/128")
 )
-# --- end of issue 14's block ---------------------------------------------------------
 
 # --- Cache -----------------------------------------------------------------------------
 #
@@ -367,7 +366,7 @@ if DB_TRANSACTION_POOLER and BUSINESS_SETTINGS_CACHE_ENABLED:
             "off with BUSINESS_SETTINGS_CACHE_ENABLED=false."
         )
 
-# Read-your-writes (issue 15) keeps each user's last write time in the default cache;
+# Read-your-writes keeps each user's last write time in the default cache;
 # in local memory another process would not see it and could serve a stale replica.
 if DATABASE_REPLICA_ALIASES and not CACHE_URL and REPLICA_READ_YOUR_WRITES_SECONDS > 0:
     raise ImproperlyConfigured(
@@ -408,7 +407,7 @@ AUTH_TOKEN_RATE_PER_USERNAME = read_rate("AUTH_TOKEN_RATE_PER_USERNAME", default
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # DRF's TokenAuthentication, its one query compiled once (issue 13).
+        # DRF's TokenAuthentication, its one query compiled once.
         "prosaas.authentication.CompiledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -434,14 +433,14 @@ REST_FRAMEWORK = {
         "token_username": AUTH_TOKEN_RATE_PER_USERNAME,
     },
     "DEFAULT_RENDERER_CLASSES": [
-        # DRF's JSONRenderer output, written by orjson (issue 13).
+        # DRF's JSONRenderer output, written by orjson.
         "prosaas.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "PAGE_SIZE": 50,
 }
 
-# --- Request fast path (issue 13) -------------------------------------------------------
+# --- Request fast path -------------------------------------------------------
 #
 # On (the default): orjson rendering, serializer fields built once per class, and the
 # intelligence pages built as JSON by PostgreSQL (docs/performance.md). Off: the
@@ -468,7 +467,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Issue 14: the browsable API for people (prosaas/browsable.py): an HTML form for
+# The browsable API for people (prosaas/browsable.py): an HTML form for
 # PATCH-only views and descriptions as prose.
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
     "prosaas.browsable.BrowsableAPIRenderer"
@@ -478,7 +477,7 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
 ]
 REST_FRAMEWORK["VIEW_DESCRIPTION_FUNCTION"] = "prosaas.browsable.view_description"
 
-# Issue 14: the docs' JavaScript and CSS come from drf-spectacular-sidecar's static
+# The docs' JavaScript and CSS come from drf-spectacular-sidecar's static
 # files, never from a CDN, so /api/docs/ and /api/redoc/ work offline.
 SPECTACULAR_SETTINGS.update(
     {

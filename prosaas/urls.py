@@ -15,7 +15,7 @@ from prosaas.views import SwaggerUIView, api_root
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/", permanent=False)),
     path("admin/", admin.site.urls),
-    # Operations (issue 14): probes and Prometheus, outside /api/ and its auth.
+    # Operations: probes and Prometheus, outside /api/ and its auth.
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", metrics_view, name="metrics"),

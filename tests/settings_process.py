@@ -20,7 +20,7 @@ PROJECT_PREFIXES = (
     "CACHE_URL",
     "BUSINESS_SETTINGS",
     "MEMBERSHIP",
-    "DATABASE_REPLICA_URLS",  # issue 15
+    "DATABASE_REPLICA_URLS",
     "REPLICA_",
     # HTTPS, cookies, proxies and throttling (tests/test_security_settings.py).
     "SECURE_",

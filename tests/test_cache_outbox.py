@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 import redis
-from django.conf import settings
 from django.db import connection
 
 from businesses.models import Membership
@@ -47,14 +46,11 @@ def environments(own_redis: tuple[subprocess.Popen[bytes], str]) -> dict[str, di
     runs meanwhile.
     """
     _, url = own_redis
-    if hasattr(settings, "CACHE_SOCKET_TIMEOUT"):  # the settings of issue 11, part A
-        redis_environment = {
-            "CACHE_URL": url,
-            "CACHE_SOCKET_TIMEOUT": "0.2",
-            "CACHE_CONNECT_TIMEOUT": "0.2",
-        }
-    else:
-        redis_environment = {"CACHE_URL": f"{url}?socket_timeout=0.2&socket_connect_timeout=0.2"}
+    redis_environment = {
+        "CACHE_URL": url,
+        "CACHE_SOCKET_TIMEOUT": "0.2",
+        "CACHE_CONNECT_TIMEOUT": "0.2",
+    }
     return {"local": {}, "redis": redis_environment}
 
 
