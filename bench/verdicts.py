@@ -1,4 +1,4 @@
-"""The targets of issues 6 and 13 and the claims of the original change, judged against a run."""
+"""The targets of issues 6, 12 and 13 and the claims of the original change, judged against a run."""
 
 from __future__ import annotations
 
@@ -64,6 +64,14 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f} ms"
 
 
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f} s"
+
+
+def _yes_no(value: float | None) -> str:
+    return "–" if value is None else ("yes" if value else "no")
+
+
 TARGETS = [
     # Issue 13 split issue 6's "≥ 30× on both pages": 30× ordinary, 10× whale.
     Check(
@@ -102,6 +110,38 @@ TARGETS = [
         "≥ 2×",
         metric("pool_throughput_ratio_intelligence_32"),
         lambda v: v >= 2,
+    ),
+    Check(
+        "GET /api/intelligence/stats/: SQL execution at 100k customers",
+        "≤ 20 ms",
+        metric("stats_sql_ms_100000"),
+        lambda v: v <= 20,
+        _ms,
+    ),
+    Check(
+        "stats counters equal a full recount (1k, 20k and 100k customers)",
+        "yes",
+        _min_of(
+            "stats_matches_recount_1000",
+            "stats_matches_recount_20000",
+            "stats_matches_recount_100000",
+        ),
+        lambda v: v == 1,
+        _yes_no,
+    ),
+    Check(
+        "call ingestion, 16 writers: triggers vs the signal-era update (fewer calls/s)",
+        "≤ 15%",
+        metric("ingestion_slowdown"),
+        lambda v: v <= 0.15,
+        _pct_signed,
+    ),
+    Check(
+        "migrate under load: longest wait of any reader or writer",
+        "≤ 1 s",
+        metric("migrate_longest_client_wait_s"),
+        lambda v: v <= 1,
+        _seconds,
     ),
     Check(
         "intelligence page vs aggregated 5–7 queries (the smaller)",

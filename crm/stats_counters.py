@@ -12,7 +12,7 @@ trigger increments, so a repair never double-counts or loses a concurrent write.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -101,6 +101,32 @@ _REPAIR_BUCKETS = f"""
     ON CONFLICT (business_id, bucket_start, slot) DO UPDATE SET
         customers = t.customers + EXCLUDED.customers, leads = t.leads + EXCLUDED.leads
 """
+# Buckets that can no longer be part of anyone's "today": a local day lasts at most 25
+# hours and ends at most 14 hours after UTC's. Older ones are only kept exact for --check
+# (and could serve a daily history); their slots are folded into one row each.
+COMPACT_AFTER = timedelta(days=2)
+# The slots of each old bucket, folded into slot 0 in one statement (the DELETE and the
+# INSERT see one snapshot; a trigger that writes a deleted slot meanwhile waits for the
+# row lock and then inserts it afresh, so nothing is counted twice or lost).
+_COMPACT_BUCKETS = """
+    WITH moved AS (
+        DELETE FROM tenant_stats_bucket
+        WHERE business_id = %(business)s AND bucket_start < %(before)s AND slot <> 0
+        RETURNING bucket_start, customers, leads
+    )
+    INSERT INTO tenant_stats_bucket AS t (business_id, bucket_start, slot, customers, leads)
+    SELECT %(business)s, m.bucket_start, 0, sum(m.customers), sum(m.leads)
+    FROM moved AS m
+    GROUP BY m.bucket_start
+    ORDER BY m.bucket_start
+    ON CONFLICT (business_id, bucket_start, slot) DO UPDATE SET
+        customers = t.customers + EXCLUDED.customers, leads = t.leads + EXCLUDED.leads
+"""
+_DELETE_EMPTY_BUCKETS = """
+    DELETE FROM tenant_stats_bucket
+    WHERE business_id = %(business)s AND bucket_start < %(before)s
+      AND customers = 0 AND leads = 0
+"""
 _ORPHANS = (
     "FROM {table} AS t WHERE NOT EXISTS (SELECT 1 FROM business AS b WHERE b.id = t.business_id)"
 )
@@ -164,6 +190,28 @@ def repair_stats(*, business_id: int) -> bool:
         changed = cursor.rowcount > 0
         cursor.execute(_REPAIR_BUCKETS, {"business": business_id})
         return changed or cursor.rowcount > 0
+
+
+def compact_buckets(*, business_id: int, before: datetime) -> int:
+    """Fold the slots of the tenant's buckets older than ``before`` into one row each.
+
+    The counts stay exact (``find_stats_drift`` compares sums per bucket); what goes is
+    up to ``STATS_SLOTS - 1`` rows per past quarter hour, and rows that sum to nothing.
+    Returns how many rows fewer the tenant has.
+    """
+    params = {"business": business_id, "before": before}
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM tenant_stats_bucket WHERE business_id = %(business)s", params
+        )
+        (rows_before,) = cursor.fetchone()
+        cursor.execute(_COMPACT_BUCKETS, params)
+        cursor.execute(_DELETE_EMPTY_BUCKETS, params)
+        cursor.execute(
+            "SELECT count(*) FROM tenant_stats_bucket WHERE business_id = %(business)s", params
+        )
+        (rows_after,) = cursor.fetchone()
+    return rows_before - rows_after
 
 
 def orphan_counter_rows() -> int:

@@ -379,3 +379,60 @@ def test_a_deleted_business_leaves_counter_rows_that_fix_removes(business_b) -> 
     call_command("customer_sort_keys", "--fix", stdout=StringIO())
     assert stats_counters.orphan_counter_rows() == 0
     assert not Business.objects.filter(pk=business_id).exists()
+
+
+def test_compact_folds_old_buckets_into_one_row_each_and_keeps_them_exact(business_a) -> None:
+    customer = factories.make_customer(business_a, created_at=at(-5 * 1440))
+    for minutes_ago in (5 * 1440, 5 * 1440, 3 * 1440 + 20, 30):
+        factories.make_lead(business_a, customer, created_at=at(-minutes_ago))
+
+    def rows() -> list[tuple[datetime, int, int, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT bucket_start, slot, customers, leads FROM tenant_stats_bucket"
+                " WHERE business_id = %s ORDER BY 1, 2",
+                [business_a.pk],
+            )
+            return cursor.fetchall()
+
+    # As if other sessions had written the same buckets: each bucket's counts spread over
+    # three slots (the sums stay what the rows say), and one old row that sums to nothing.
+    for bucket_start, slot, _, _ in rows():
+        for other in ((slot + 1) % triggers.STATS_SLOTS, (slot + 2) % triggers.STATS_SLOTS):
+            raw(
+                "INSERT INTO tenant_stats_bucket (business_id, bucket_start, slot, customers,"
+                " leads) VALUES (%s, %s, %s, 1, 1)",
+                [business_a.pk, bucket_start, other],
+            )
+        raw(
+            "UPDATE tenant_stats_bucket SET customers = customers - 2, leads = leads - 2"
+            " WHERE business_id = %s AND bucket_start = %s AND slot = %s",
+            [business_a.pk, bucket_start, slot],
+        )
+    raw(
+        "INSERT INTO tenant_stats_bucket (business_id, bucket_start, slot, customers, leads)"
+        " VALUES (%s, %s, 3, 0, 0)",
+        [business_a.pk, at(-4 * 1440).replace(minute=0)],
+    )
+    call_command("customer_sort_keys", "--check", stdout=StringIO())
+    recent_before = [row for row in rows() if row[0] >= at(-1440)]
+    expected = tenant_stats_from_rows(business=business_a, now=NOW)
+
+    removed = stats_counters.compact_buckets(business_id=business_a.pk, before=at(-2 * 1440))
+
+    old = [row for row in rows() if row[0] < at(-2 * 1440)]
+    # Two old buckets (5 days and 3 days ago), one row each, in slot 0; the empty row gone.
+    assert [(slot, customers, leads) for _, slot, customers, leads in old] == [
+        (0, 1, 2),
+        (0, 0, 1),
+    ]
+    assert removed == 2 * 2 + 1
+    assert [row for row in rows() if row[0] >= at(-1440)] == recent_before
+    call_command("customer_sort_keys", "--check", stdout=StringIO())
+    assert tenant_stats(business=business_a, now=NOW) == expected
+
+    out = StringIO()
+    call_command("customer_sort_keys", "--compact", stdout=out)
+    # The real clock is long after NOW: the recent bucket is folded too (3 rows to 1).
+    assert "2 rows fewer" in out.getvalue()
+    call_command("customer_sort_keys", "--check", stdout=StringIO())

@@ -4,7 +4,9 @@ The customer sort keys and the tenant statistics counters are maintained by data
 triggers (crm/triggers.py); this command is the safety net: ``--check`` reports drift
 (exit status 1 if any), ``--fix`` repairs it, ``--backfill`` recomputes every customer's
 keys in batches of short transactions (after the columns are first added, or a restore
-with triggers disabled) and then repairs the counters.
+with triggers disabled) and then repairs the counters; ``--compact`` folds the slots of
+the statistics' past 15-minute buckets into one row each (a daily job keeps the bucket
+table at one row per past quarter hour of activity).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.utils import timezone
 from tqdm import tqdm
 
 from crm import stats_counters
@@ -26,7 +29,8 @@ class Command(BaseCommand):
         "Compare the customers' sort keys (lead count, last interaction) and the tenant "
         "statistics counters with the rows they are derived from. --check reports drift "
         "and exits 1 if there is any; --fix repairs it; --backfill recomputes every "
-        "customer in id-range batches (resumable with --from-id), then repairs the counters."
+        "customer in id-range batches (resumable with --from-id), then repairs the counters; "
+        "--compact folds the statistics' past 15-minute buckets into one row each."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,6 +39,12 @@ class Command(BaseCommand):
         mode.add_argument("--fix", action="store_true", help="Repair what drifted.")
         mode.add_argument(
             "--backfill", action="store_true", help="Recompute every customer, in batches."
+        )
+        mode.add_argument(
+            "--compact",
+            action="store_true",
+            help="Fold the slots of statistics buckets older than "
+            f"{stats_counters.COMPACT_AFTER.days} days into one row each (run daily).",
         )
         parser.add_argument(
             "--business",
@@ -58,6 +68,8 @@ class Command(BaseCommand):
             self._backfill(businesses, options["batch_size"], options["from_id"])
         elif options["fix"]:
             self._fix(businesses, everyone=options["business"] is None)
+        elif options["compact"]:
+            self._compact(businesses)
         else:
             self._check(businesses, everyone=options["business"] is None)
 
@@ -134,6 +146,19 @@ class Command(BaseCommand):
                 f"Recomputed sort keys in {len(businesses)} businesses; "
                 f"{fixed_customers} customers changed, {fixed_tenants} businesses' counters "
                 f"repaired, {orphans} orphaned counter rows deleted."
+            )
+        )
+
+    def _compact(self, businesses: list[tuple[int, str]]) -> None:
+        before = timezone.now() - stats_counters.COMPACT_AFTER
+        removed = 0
+        for business_id, _ in businesses:
+            # One business per transaction, as --fix does.
+            removed += stats_counters.compact_buckets(business_id=business_id, before=before)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Compacted the statistics buckets before {before.isoformat()} in "
+                f"{len(businesses)} businesses: {removed} rows fewer."
             )
         )
 
