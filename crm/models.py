@@ -51,11 +51,13 @@ class Customer(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
-    # Sort keys of the intelligence list's activity orderings (see crm/sort_keys.py),
-    # kept exact by the database's triggers on leads, calls and messages (crm/triggers.py),
-    # whatever writes them; a save of this model cannot overwrite them (see the guard).
-    # Only for ordering: the API shows counts and times computed live. A plain integer
-    # (no >= 0 check) so that drift from a repaired bug can never block a later write.
+    # Kept exact by the database's triggers on leads, calls and messages
+    # (crm/triggers.py), whatever writes those rows; a save of this model cannot
+    # overwrite them (see the guard). The lead count and the last interaction are the
+    # sort keys of the intelligence list's activity orderings (crm/sort_keys.py); the
+    # three counts are what its fast path shows (intelligence/json_rows.py), instead of
+    # counting a customer's rows per page. Plain integers (no >= 0 check), so that drift
+    # from a repaired bug can never block a later write.
     sort_leads_count = models.IntegerField(
         default=0, db_default=0, editable=False, help_text="Sort key: number of leads."
     )
@@ -64,6 +66,12 @@ class Customer(models.Model):
         blank=True,
         editable=False,
         help_text="Sort key: newest lead, call or WhatsApp message.",
+    )
+    stored_calls_count = models.IntegerField(
+        default=0, db_default=0, editable=False, help_text="Number of calls."
+    )
+    stored_whatsapp_count = models.IntegerField(
+        default=0, db_default=0, editable=False, help_text="Number of WhatsApp messages."
     )
 
     objects = TenantQuerySet.as_manager()

@@ -65,9 +65,13 @@ class CountedTable:
     counters: dict[str, str]
     # bucket column counted per 15 minutes of created_at, if the stats need it by day
     bucket_column: str | None = None
-    # activity tables move their customer's sort keys; counts_leads: the leads count too
-    activity: bool = False
-    counts_leads: bool = False
+    # Activity tables (leads, calls, messages) move their customer's last interaction
+    # and keep the customer's count of their rows in this column.
+    customer_count_column: str | None = None
+
+    @property
+    def activity(self) -> bool:
+        return self.customer_count_column is not None
 
 
 CUSTOMERS = CountedTable(
@@ -86,22 +90,24 @@ LEADS = CountedTable(
         "leads_meeting_ready": f"(r.status = '{MEETING_READY_STATUS}')::int",
     },
     bucket_column="leads",
-    activity=True,
-    counts_leads=True,
+    customer_count_column="sort_leads_count",
 )
 CALLS = CountedTable(
     tenant_column="business_id",
     counters={"calls": "1", "calls_ai_processed": "(r.summary <> '')::int"},
-    activity=True,
+    customer_count_column="stored_calls_count",
 )
 WHATSAPP = CountedTable(
     tenant_column="business_id",
     counters={"whatsapp": "1", "whatsapp_ai_processed": "r.ai_generated::int"},
-    activity=True,
+    customer_count_column="stored_whatsapp_count",
 )
 COUNTER_COLUMNS = tuple(
     column for table in (CUSTOMERS, LEADS, CALLS, WHATSAPP) for column in table.counters
 )
+# The customer's columns the triggers keep: its row counts, and its last interaction.
+CUSTOMER_COUNT_COLUMNS = ("sort_leads_count", "stored_calls_count", "stored_whatsapp_count")
+CUSTOMER_KEPT_COLUMNS = (*CUSTOMER_COUNT_COLUMNS, "sort_last_interaction_at")
 
 # The newest lead, call or message of customer ``c`` (each one index entry).
 NEWEST_INTERACTION_SQL = """GREATEST(
@@ -154,14 +160,10 @@ def _stats_sql(table: CountedTable, operation: str) -> str:
     return "\n".join(statements)
 
 
-def _changes(table: CountedTable, operation: str) -> str:
-    """Per row touching a customer: (customer_id, leads delta, time added, time removed)."""
-    lead = "1" if table.counts_leads else "0"
-    added = f"SELECT n.customer_id, {lead} AS leads, n.created_at AS added, NULL::timestamptz AS removed"
-    removed = (
-        f"SELECT o.customer_id, -{lead} AS leads, NULL::timestamptz AS added, "
-        "o.created_at AS removed"
-    )
+def _changes(operation: str) -> str:
+    """Per row touching a customer: (customer_id, count delta, time added, time removed)."""
+    added = "SELECT n.customer_id, 1 AS n, n.created_at AS added, NULL::timestamptz AS removed"
+    removed = "SELECT o.customer_id, -1 AS n, NULL::timestamptz AS added, o.created_at AS removed"
     if operation == INSERT:
         return f"{added} FROM new_rows AS n WHERE n.customer_id IS NOT NULL"
     if operation == DELETE:
@@ -177,25 +179,26 @@ def _changes(table: CountedTable, operation: str) -> str:
     )
 
 
-def _sort_keys_sql(table: CountedTable, operation: str) -> str:
-    changes = _changes(table, operation)
+def _customer_sql(table: CountedTable, operation: str) -> str:
+    """The statements that keep the customers' count of ``table`` and last interaction."""
+    count = table.customer_count_column
     per_customer = f"""
-        SELECT ch.customer_id, sum(ch.leads) AS leads, max(ch.added) AS added,
+        SELECT ch.customer_id, sum(ch.n) AS n, max(ch.added) AS added,
                max(ch.removed) AS removed
-        FROM ({changes}) AS ch
+        FROM ({_changes(operation)}) AS ch
         GROUP BY ch.customer_id
     """
     if operation == INSERT:
-        # New rows only move keys forward (a count up, a time to the newest), which the
-        # UPDATE applies to the row's latest version under its lock: one statement. The
-        # subquery locks the customers in id order (LockRows above the Sort), so two
+        # New rows only move the keys forward (a count up, a time to the newest), which
+        # the UPDATE applies to the row's latest version under its lock: one statement.
+        # The subquery locks the customers in id order (LockRows above the Sort), so two
         # multi-customer inserts cannot deadlock.
         return f"""
             UPDATE customer AS c SET
-                sort_leads_count = c.sort_leads_count + d.leads,
+                {count} = c.{count} + d.n,
                 sort_last_interaction_at = GREATEST(c.sort_last_interaction_at, d.added)
             FROM (
-                SELECT locked.id, a.leads, a.added
+                SELECT locked.id, a.n, a.added
                 FROM customer AS locked JOIN ({per_customer}) AS a ON a.customer_id = locked.id
                 ORDER BY locked.id
                 FOR NO KEY UPDATE OF locked
@@ -206,10 +209,10 @@ def _sort_keys_sql(table: CountedTable, operation: str) -> str:
     # statement, whose snapshot sees every write committed before the locks were granted.
     return f"""
         PERFORM 1 FROM customer
-        WHERE id IN (SELECT ch.customer_id FROM ({changes}) AS ch)
+        WHERE id IN (SELECT ch.customer_id FROM ({_changes(operation)}) AS ch)
         ORDER BY id FOR NO KEY UPDATE;
         UPDATE customer AS c SET
-            sort_leads_count = c.sort_leads_count + d.leads,
+            {count} = c.{count} + d.n,
             sort_last_interaction_at = CASE
                 WHEN d.removed IS NOT NULL AND (
                     c.sort_last_interaction_at IS NULL OR d.removed >= c.sort_last_interaction_at
@@ -248,7 +251,7 @@ def derived_data_triggers(
             continue
         body = _stats_sql(table, operation)
         if table.activity:
-            body = _sort_keys_sql(table, operation) + body
+            body = _customer_sql(table, operation) + body
         triggers.append(
             pgtrigger.Trigger(
                 name=f"{prefix}_derived_{operation.lower()}",
@@ -280,16 +283,16 @@ def _row_level_update(table: CountedTable, prefix: str, condition: str) -> pgtri
 
 
 def customer_sort_key_triggers() -> list[pgtrigger.Trigger]:
-    """The customer's own guards of its sort keys.
+    """The customer's own guards of the columns the triggers keep (counts, last interaction).
 
-    - On INSERT the keys start at (0, NULL): a new customer has no rows yet (they point
+    - On INSERT they start at (0, 0, 0, NULL): a new customer has no rows yet (they point
       at it by a foreign key), and a value written by the inserter (a fixture, a copy
       of another database) is never trusted. The rows a restore loads afterwards are
       counted by their own triggers. (Not computed from the rows: that would cost four
       index probes per imported customer, or scans while a bulk load has dropped the
       indexes; rows loaded *before* their customer under a deferred foreign key are left
       to ``customer_sort_keys --check/--fix``.)
-    - On UPDATE a change of the keys is kept only when it comes from the activity
+    - On UPDATE a change of them is kept only when it comes from the activity
       triggers (issued from inside a trigger) or from the repair code, which sets
       ``crm.sort_keys_writer``; a stale instance saved from the admin or a shell
       writes back the keys it loaded, and those are silently kept as they are.
@@ -301,11 +304,8 @@ def customer_sort_key_triggers() -> list[pgtrigger.Trigger]:
             when=pgtrigger.Before,
             operation=pgtrigger.Insert,
             func=_compact(
-                """
-                NEW.sort_leads_count := 0;
-                NEW.sort_last_interaction_at := NULL;
-                RETURN NEW;
-                """
+                "".join(f"NEW.{column} := 0; " for column in CUSTOMER_COUNT_COLUMNS)
+                + "NEW.sort_last_interaction_at := NULL; RETURN NEW;"
             ),
         ),
         pgtrigger.Trigger(
@@ -316,22 +316,21 @@ def customer_sort_key_triggers() -> list[pgtrigger.Trigger]:
             # Evaluated before the function is called, so the activity triggers' own
             # updates (issued from a trigger: depth 1 here) cost no function call.
             condition=pgtrigger.Condition(
-                "(pg_trigger_depth() < 1 AND "
-                "(OLD.sort_leads_count, OLD.sort_last_interaction_at) IS DISTINCT FROM "
-                "(NEW.sort_leads_count, NEW.sort_last_interaction_at))"
+                f"(pg_trigger_depth() < 1 AND ({_columns_of('OLD')}) IS DISTINCT FROM "
+                f"({_columns_of('NEW')}))"
             ),
             func=_compact(
-                f"""
-                IF coalesce(current_setting('{SORT_KEYS_WRITER_SETTING}', true), '') <> 'on'
-                THEN
-                    NEW.sort_leads_count := OLD.sort_leads_count;
-                    NEW.sort_last_interaction_at := OLD.sort_last_interaction_at;
-                END IF;
-                RETURN NEW;
-                """
+                f"IF coalesce(current_setting('{SORT_KEYS_WRITER_SETTING}', true), '') <> 'on' "
+                "THEN "
+                + "".join(f"NEW.{column} := OLD.{column}; " for column in CUSTOMER_KEPT_COLUMNS)
+                + "END IF; RETURN NEW;"
             ),
         ),
     ]
+
+
+def _columns_of(row: str) -> str:
+    return ", ".join(f"{row}.{column}" for column in CUSTOMER_KEPT_COLUMNS)
 
 
 def _compact(sql: str) -> str:

@@ -323,3 +323,73 @@ def test_concurrent_writers_lose_no_count(business_a) -> None:
     assert errors == []
     assert keys(customer) == (writers * per_writer, T0 + timedelta(seconds=per_writer - 1))
     assert find_drift() == []
+
+
+def counts(customer: Customer) -> tuple[int, int, int]:
+    customer.refresh_from_db(
+        fields=["sort_leads_count", "stored_calls_count", "stored_whatsapp_count"]
+    )
+    return (
+        customer.sort_leads_count,
+        customer.stored_calls_count,
+        customer.stored_whatsapp_count,
+    )
+
+
+def test_call_and_whatsapp_counts_follow_every_write_path(business_a) -> None:
+    first, second = factories.make_customer(business_a), factories.make_customer(business_a)
+    factories.make_call(business_a, first)
+    CallLog.objects.bulk_create(
+        CallLog(business=business_a, customer=first, call_sid=f"CAbulk{i}") for i in range(3)
+    )
+    factories.make_whatsapp(business_a, first)
+    messages = "".join(
+        f"{business_a.pk}\t{second.pk}\twamid.copy{i}\t+14155550000\tinbound\treceived\thi\t"
+        f"f\t{T0.isoformat()}\n"
+        for i in range(4)
+    )
+    with connection.cursor() as cursor:
+        cursor.copy_expert(
+            "COPY whatsapp_message (business_id, customer_id, provider_message_id, to_number,"
+            " direction, status, body, ai_generated, created_at) FROM STDIN",
+            io.StringIO(messages),
+        )
+    assert counts(first) == (0, 4, 1) and counts(second) == (0, 0, 4)
+
+    # Moved by update(), by raw SQL, unlinked, deleted: each customer's counts follow.
+    CallLog.objects.filter(call_sid__in=["CAbulk0", "CAbulk1"]).update(customer=second)
+    raw(
+        "UPDATE whatsapp_message SET customer_id = %s WHERE customer_id = %s", [first.pk, second.pk]
+    )
+    assert counts(first) == (0, 2, 5) and counts(second) == (0, 2, 0)
+    raw("UPDATE call_log SET customer_id = NULL WHERE call_sid = 'CAbulk0'")
+    raw("DELETE FROM whatsapp_message WHERE provider_message_id LIKE 'wamid.copy%%'")
+    CallLog.objects.filter(customer=first).delete()
+    assert counts(first) == (0, 0, 1) and counts(second) == (0, 1, 0)
+
+    # A stale instance saved in full, and a direct write, leave the counts alone.
+    stale = Customer.objects.get(pk=second.pk)
+    factories.make_call(business_a, second)
+    stale.save()
+    Customer.objects.filter(pk=second.pk).update(stored_calls_count=99, stored_whatsapp_count=7)
+    assert counts(second) == (0, 2, 0)
+    assert find_drift() == []
+
+
+def test_check_reports_drifted_call_counts_and_fix_repairs_them(business_a) -> None:
+    customer = factories.make_customer(business_a)
+    factories.make_call(business_a, customer)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('crm.sort_keys_writer', 'on', true)")
+        cursor.execute(
+            "UPDATE customer SET stored_calls_count = 5, stored_whatsapp_count = 2 WHERE id = %s",
+            [customer.pk],
+        )
+        cursor.execute("SELECT set_config('crm.sort_keys_writer', '', true)")
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 customers have drifted sort keys"):
+        call_command("customer_sort_keys", "--check", stdout=out)
+    assert "calls 5 (actual 1), WhatsApp 2 (actual 0)" in out.getvalue()
+    call_command("customer_sort_keys", "--fix", stdout=StringIO())
+    assert counts(customer) == (0, 1, 0)
+    assert find_drift() == []

@@ -19,9 +19,10 @@ from django.db import migrations
 def backfill(apps: Any, schema_editor: Any) -> None:
     # The functions use raw SQL on the columns this migration knows, not the models.
     from crm import stats_counters
-    from crm.activity import backfill_sort_keys
+    from crm.activity import LEADS_COUNT_ONLY, backfill_sort_keys
 
-    backfill_sort_keys(batch_size=1000)
+    # The customer's call and WhatsApp counts come with 0027 (and their backfill, 0029).
+    backfill_sort_keys(batch_size=1000, counts=LEADS_COUNT_ONLY)
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SELECT id FROM business ORDER BY id")
         business_ids = [row[0] for row in cursor.fetchall()]

@@ -94,12 +94,14 @@ class Command(BaseCommand):
             if drift:
                 drifted_customers += len(drift)
                 self.stdout.write(
-                    f"{name} (id {business_id}): {len(drift)} customers with drifted keys"
+                    f"{name} (id {business_id}): {len(drift)} customers with drifted keys or counts"
                 )
                 for row in drift[:EXAMPLES_SHOWN]:
                     self.stdout.write(
                         f"  customer {row.customer_id}: leads {row.stored_leads_count} "
-                        f"(actual {row.leads_count}), last interaction "
+                        f"(actual {row.leads_count}), calls {row.stored_calls_count} "
+                        f"(actual {row.calls_count}), WhatsApp {row.stored_whatsapp_count} "
+                        f"(actual {row.whatsapp_count}), last interaction "
                         f"{_iso(row.stored_last_interaction_at)} "
                         f"(actual {_iso(row.last_interaction_at)})"
                     )
