@@ -1,4 +1,5 @@
-"""The PostgreSQL triggers that keep the customer sort keys and the tenant statistics.
+"""The PostgreSQL triggers that keep the customers' counts and sort keys, and the tenant
+statistics.
 
 Declared on the models (``Meta.triggers``, django-pgtrigger), so the migrations that
 create them are generated and ``makemigrations --check`` stays clean; the SQL is built
@@ -13,7 +14,8 @@ One trigger per operation, because a trigger with transition tables fires for on
 
 Concurrency:
 
-- Sort keys: the customers a statement touches are locked in id order (two bulk writers
+- Customer columns (the lead, call and WhatsApp counts and the last interaction, which
+  includes the sort keys): the customers a statement touches are locked in id order (two bulk writers
   never deadlock on each other's customers). New rows only move keys forward, applied in
   one UPDATE to the row's latest version under its lock. For deletes and updates the
   lock comes first and the change in the next statement; a count moves by a delta,

@@ -307,6 +307,8 @@ def test_concurrent_writers_lose_no_count(business_a) -> None:
             for n in range(per_writer):
                 with transaction.atomic():
                     factories.make_lead(business_a, customer, created_at=T0 + timedelta(seconds=n))
+                    factories.make_call(business_a, customer, created_at=T0)
+                    factories.make_whatsapp(business_a, customer, created_at=T0)
                     if index == 0 and n < len(doomed):
                         Lead.objects.get(pk=doomed[n].pk).delete()
         except BaseException as exc:  # reported below; a thread cannot fail the test itself
@@ -322,6 +324,7 @@ def test_concurrent_writers_lose_no_count(business_a) -> None:
         thread.join()
     assert errors == []
     assert keys(customer) == (writers * per_writer, T0 + timedelta(seconds=per_writer - 1))
+    assert counts(customer) == (writers * per_writer,) * 3
     assert find_drift() == []
 
 
