@@ -170,10 +170,14 @@ def _changes(operation: str) -> str:
         return f"{added} FROM new_rows AS n WHERE n.customer_id IS NOT NULL"
     if operation == DELETE:
         return f"{removed} FROM old_rows AS o WHERE o.customer_id IS NOT NULL"
-    # An UPDATE matters only for rows that changed customer or time (joined on id).
+    # An UPDATE matters only for rows that changed customer or time, paired by id. A FULL
+    # JOIN, so that a row whose id changes too is taken away and added, not missed: the
+    # sums come out exact however the old and new rows pair up, since a pair counts only
+    # when it differs, and then as one row removed and one added.
     moved = (
-        "FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id "
-        "WHERE (o.customer_id, o.created_at) IS DISTINCT FROM (n.customer_id, n.created_at)"
+        "FROM old_rows AS o FULL JOIN new_rows AS n ON n.id = o.id "
+        "WHERE (o.id, o.customer_id, o.created_at) IS DISTINCT FROM "
+        "(n.id, n.customer_id, n.created_at)"
     )
     return (
         f"{removed} {moved} AND o.customer_id IS NOT NULL "
@@ -251,9 +255,12 @@ def derived_data_triggers(
         if operation == UPDATE and row_level_update is not None:
             triggers.append(_row_level_update(table, prefix, row_level_update))
             continue
+        # The counter slot first, then the customers: a session that takes its slot's
+        # row before any customer's cannot deadlock with another session of the same
+        # slot over a customer (whichever has the slot goes first).
         body = _stats_sql(table, operation)
         if table.activity:
-            body = _customer_sql(table, operation) + body
+            body = body + _customer_sql(table, operation)
         triggers.append(
             pgtrigger.Trigger(
                 name=f"{prefix}_derived_{operation.lower()}",

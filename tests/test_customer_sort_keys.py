@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
+import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
+from crm import triggers
 from crm.activity import find_drift, recompute_sort_keys
 from crm.models import CallLog, Customer, Lead
 from tests import factories
@@ -395,4 +398,95 @@ def test_check_reports_drifted_call_counts_and_fix_repairs_them(business_a) -> N
     assert "calls 5 (actual 1), WhatsApp 2 (actual 0)" in out.getvalue()
     call_command("customer_sort_keys", "--fix", stdout=StringIO())
     assert counts(customer) == (0, 1, 0)
+    assert find_drift() == []
+
+
+def test_an_update_that_changes_a_rows_id_too_still_moves_it(business_a) -> None:
+    first, second = factories.make_customer(business_a), factories.make_customer(business_a)
+    call = factories.make_call(business_a, first, created_at=T0)
+    factories.make_call(business_a, first, created_at=T0 - timedelta(days=1))
+    raw(
+        "UPDATE call_log SET id = id + 1000000, customer_id = %s, created_at = %s WHERE id = %s",
+        [second.pk, T0 + timedelta(hours=1), call.pk],
+    )
+    assert counts(first) == (0, 1, 0) and keys(first) == (0, T0 - timedelta(days=1))
+    assert counts(second) == (0, 1, 0) and keys(second) == (0, T0 + timedelta(hours=1))
+    assert find_drift() == []
+
+
+def _slot() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_backend_pid() % {triggers.STATS_SLOTS}")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sessions_of_one_counter_slot_do_not_deadlock_over_a_customer(business_a) -> None:
+    """A transaction that wrote for Y and then writes for X, against a single insert for X
+    from another session that adds to the same counter slot: the single insert waits for
+    the slot before it locks X, so the first transaction finishes and then the second."""
+    x, y = factories.make_customer(business_a), factories.make_customer(business_a)
+    holder_slot: list[int] = []
+    holding, waiter_started = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                factories.make_call(business_a, y)
+                holder_slot.append(_slot())
+                holding.set()
+                assert waiter_started.wait(10)
+                time.sleep(0.5)  # the waiter is now blocked on the slot (or on X)
+                factories.make_call(business_a, x)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def wait() -> None:
+        # Another program's session (plain psycopg2): new connections until one's pid
+        # lands in the holder's slot.
+        settings = connection.settings_dict
+        params = {
+            "dbname": settings["NAME"],
+            "user": settings["USER"],
+            "host": settings["HOST"],
+            "port": settings["PORT"],
+        }
+        session = None
+        try:
+            assert holding.wait(10)
+            for _ in range(500):
+                session = psycopg2.connect(**{k: v for k, v in params.items() if v})
+                session.autocommit = True
+                if session.info.backend_pid % triggers.STATS_SLOTS == holder_slot[0]:
+                    break
+                session.close()
+            else:
+                raise AssertionError("no session landed in the holder's slot")
+            waiter_started.set()
+            with session.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO call_log (business_id, customer_id, call_sid, from_number,"
+                    " to_number, direction, status, duration, summary, transcript,"
+                    " recording_url, created_at, updated_at) VALUES"
+                    " (%s, %s, 'CAwaiter', '+1', '+2', 'inbound', 'completed', 0, '', '', '',"
+                    " now(), now())",
+                    [business_a.pk, x.pk],
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            waiter_started.set()
+            if session is not None:
+                session.close()
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=wait)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert counts(x) == (0, 2, 0) and counts(y) == (0, 1, 0)
     assert find_drift() == []
