@@ -117,6 +117,21 @@ class Customer(models.Model):
                     "CONSTRAINT = 'customer_business_read_only';"
                 ),
             ),
+            # A customer keeps its id: the counts and times on its row describe the rows
+            # that point at that id, and the foreign keys are deferred, so a renumbering
+            # inside one transaction would otherwise pass with the stored values wrong.
+            pgtrigger.Trigger(
+                name="customer_id_read_only",
+                level=pgtrigger.Row,
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition("OLD.id IS DISTINCT FROM NEW.id"),
+                func=(
+                    "RAISE EXCEPTION 'customer % cannot change its id to %', OLD.id, NEW.id "
+                    "USING ERRCODE = 'integrity_constraint_violation', "
+                    "CONSTRAINT = 'customer_id_read_only';"
+                ),
+            ),
             *db_triggers.customer_sort_key_triggers(),
             *db_triggers.derived_data_triggers(
                 db_triggers.CUSTOMERS,

@@ -158,3 +158,22 @@ def test_a_message_for_an_explicit_customer_deleted_meanwhile_is_a_field_error(
             customer=stale,
         )
     assert "customer" in error.value.message_dict
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_renumbering_a_customer_even_with_its_rows(business_a) -> None:
+    """The foreign keys are deferred, so moving a customer and its rows to a new id in one
+    transaction would pass them; the stored counts would then describe the wrong rows."""
+    customer = factories.make_customer(business_a)
+    factories.make_call(business_a, customer)
+    with (
+        pytest.raises(IntegrityError, match="cannot change its id"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE customer SET id = id + 1000000 WHERE id = %s", [customer.pk])
+        cursor.execute(
+            "UPDATE call_log SET customer_id = customer_id + 1000000 WHERE customer_id = %s",
+            [customer.pk],
+        )
+    assert Customer.objects.filter(pk=customer.pk).exists()
