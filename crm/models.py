@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F
@@ -102,35 +101,21 @@ class Customer(models.Model):
         ]
         triggers = [
             # A customer stays in its tenant, whoever writes: save(), update(), raw SQL.
-            # (A check in save() would miss the last two.) SQLSTATE 23000, so Django
-            # raises IntegrityError.
-            pgtrigger.Trigger(
-                name="customer_business_read_only",
-                level=pgtrigger.Row,
-                when=pgtrigger.Before,
-                operation=pgtrigger.Update,
-                condition=pgtrigger.Condition("OLD.business_id IS DISTINCT FROM NEW.business_id"),
-                func=(
-                    "RAISE EXCEPTION 'customer % cannot move from business % to %', "
-                    "OLD.id, OLD.business_id, NEW.business_id "
-                    "USING ERRCODE = 'integrity_constraint_violation', "
-                    "CONSTRAINT = 'customer_business_read_only';"
-                ),
+            # (A check in save() would miss the last two.)
+            db_triggers.read_only_column(
+                "customer_business_read_only",
+                "business_id",
+                "customer % cannot move from business % to %",
+                "OLD.id, OLD.business_id, NEW.business_id",
             ),
             # A customer keeps its id: the counts and times on its row describe the rows
             # that point at that id, and the foreign keys are deferred, so a renumbering
             # inside one transaction would otherwise pass with the stored values wrong.
-            pgtrigger.Trigger(
-                name="customer_id_read_only",
-                level=pgtrigger.Row,
-                when=pgtrigger.Before,
-                operation=pgtrigger.Update,
-                condition=pgtrigger.Condition("OLD.id IS DISTINCT FROM NEW.id"),
-                func=(
-                    "RAISE EXCEPTION 'customer % cannot change its id to %', OLD.id, NEW.id "
-                    "USING ERRCODE = 'integrity_constraint_violation', "
-                    "CONSTRAINT = 'customer_id_read_only';"
-                ),
+            db_triggers.read_only_column(
+                "customer_id_read_only",
+                "id",
+                "customer % cannot change its id to %",
+                "OLD.id, NEW.id",
             ),
             *db_triggers.customer_sort_key_triggers(),
             *db_triggers.derived_data_triggers(

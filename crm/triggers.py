@@ -291,6 +291,26 @@ def _row_level_update(table: CountedTable, prefix: str, condition: str) -> pgtri
     )
 
 
+def read_only_column(name: str, column: str, message: str, values: str) -> pgtrigger.Trigger:
+    """A row trigger that refuses any UPDATE changing ``column``, whoever writes.
+
+    SQLSTATE 23000 with the trigger's name as the constraint, so Django raises
+    IntegrityError; ``message`` is a RAISE format whose ``%`` take ``values``.
+    """
+    return pgtrigger.Trigger(
+        name=name,
+        level=pgtrigger.Row,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Update,
+        condition=pgtrigger.Condition(f"OLD.{column} IS DISTINCT FROM NEW.{column}"),
+        func=(
+            f"RAISE EXCEPTION '{message}', {values} "
+            "USING ERRCODE = 'integrity_constraint_violation', "
+            f"CONSTRAINT = '{name}';"
+        ),
+    )
+
+
 def customer_sort_key_triggers() -> list[pgtrigger.Trigger]:
     """The customer's own guards of the columns the triggers keep (counts, last interaction).
 
